@@ -1,0 +1,1 @@
+"""Users, workspaces, memberships and roles, teams and API tokens."""

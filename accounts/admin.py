@@ -1,0 +1,87 @@
+"""Django admin for users, workspaces, memberships, teams and API tokens."""
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import HttpRequest
+
+from accounts.models import ApiToken, Membership, Team, User, Workspace
+from accounts.services import api_token_create
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "full_name", "is_active", "is_staff", "date_joined"]
+    search_fields = ["email", "full_name"]
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Profile", {"fields": ("full_name",)}),
+        ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+    list_filter = ["is_active", "is_staff"]
+    filter_horizontal = ["groups"]
+
+
+class MembershipInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+class TeamInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = Team
+    extra = 0
+
+
+@admin.register(Workspace)
+class WorkspaceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["name", "slug", "currency", "timezone", "created_at"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ("name",)}
+    inlines = [MembershipInline, TeamInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["user", "workspace", "role", "created_at"]
+    list_filter = ["role", "workspace"]
+    search_fields = ["user__email", "workspace__name"]
+    list_select_related = ["user", "workspace"]
+    autocomplete_fields = ["user", "workspace"]
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["name", "workspace", "created_at"]
+    list_filter = ["workspace"]
+    search_fields = ["name"]
+    list_select_related = ["workspace"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Tokens are created with a key shown once in a message; the key is never stored."""
+
+    list_display = ["prefix", "name", "membership", "read_only", "created_at", "last_used_at",
+                    "expires_at", "revoked_at"]
+    list_filter = ["read_only"]
+    list_select_related = ["membership__user", "membership__workspace"]
+    search_fields = ["prefix", "name", "membership__user__email"]
+    readonly_fields = ["prefix", "key_hash", "created_at", "last_used_at"]
+    fields = ["membership", "name", "read_only", "expires_at", "revoked_at", "prefix", "key_hash",
+              "created_at", "last_used_at"]
+    autocomplete_fields = ["membership"]
+
+    def save_model(self, request: HttpRequest, obj: ApiToken, form: object, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        token, key = api_token_create(
+            membership=obj.membership, name=obj.name, read_only=obj.read_only,
+            expires_at=obj.expires_at,
+        )
+        obj.pk = token.pk
+        obj.refresh_from_db()
+        messages.warning(request, f"The new API key is {key} — copy it now, it is not shown again.")

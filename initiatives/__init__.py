@@ -1,0 +1,1 @@
+"""Initiatives, lifecycle, alignment, expected impact, decisions, experiments and ideas."""

@@ -1,0 +1,1 @@
+"""Project-wide REST API pieces: the error format and pagination every endpoint shares."""

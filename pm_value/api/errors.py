@@ -1,0 +1,43 @@
+"""One error format for the API: {"detail": "..."} or {"field": ["..."]}.
+
+Services raise Django's ValidationError or a DomainError (a refused operation, 409);
+this handler turns them into DRF responses. Anything else is a bug and stays a 500.
+"""
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class DomainError(Exception):
+    """A request that is well-formed but refused by a business rule (HTTP 409)."""
+
+    status_code = status.HTTP_409_CONFLICT
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DomainError):
+        return Response({"detail": exc.detail}, status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(_django_validation_detail(exc))
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(response.data, list):
+        # A non-field error list from a serializer: keep the one-key format.
+        response.data = {"detail": " ".join(str(item) for item in response.data)}
+    return response
+
+
+def _django_validation_detail(exc: DjangoValidationError) -> Any:
+    if hasattr(exc, "error_dict"):
+        details = dict(exc.message_dict)
+        if "__all__" in details:
+            details["detail"] = " ".join(details.pop("__all__"))
+        return details
+    return {"detail": " ".join(exc.messages)}

@@ -1,0 +1,8 @@
+"""Limit/offset pagination with a ceiling, so no client can ask for a whole table."""
+
+from rest_framework import pagination
+
+
+class LimitOffsetPagination(pagination.LimitOffsetPagination):
+    default_limit = 50
+    max_limit = 500

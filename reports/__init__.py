@@ -1,0 +1,1 @@
+"""Value computations, dashboards and charts, report definitions and runs."""

@@ -1,0 +1,1 @@
+"""Vision, objectives, key results, business metrics and measurements (issue: strategy)."""
