@@ -24,19 +24,19 @@ class UserAdmin(BaseUserAdmin):
     filter_horizontal = ["groups"]
 
 
-class MembershipInline(admin.TabularInline):  # type: ignore[type-arg]
+class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ["user"]
 
 
-class TeamInline(admin.TabularInline):  # type: ignore[type-arg]
+class TeamInline(admin.TabularInline):
     model = Team
     extra = 0
 
 
 @admin.register(Workspace)
-class WorkspaceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class WorkspaceAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "currency", "timezone", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ("name",)}
@@ -44,7 +44,7 @@ class WorkspaceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class MembershipAdmin(admin.ModelAdmin):
     list_display = ["user", "workspace", "role", "created_at"]
     list_filter = ["role", "workspace"]
     search_fields = ["user__email", "workspace__name"]
@@ -53,7 +53,7 @@ class MembershipAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class TeamAdmin(admin.ModelAdmin):
     list_display = ["name", "workspace", "created_at"]
     list_filter = ["workspace"]
     search_fields = ["name"]
@@ -61,17 +61,34 @@ class TeamAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ApiTokenAdmin(admin.ModelAdmin):
     """Tokens are created with a key shown once in a message; the key is never stored."""
 
-    list_display = ["prefix", "name", "membership", "read_only", "created_at", "last_used_at",
-                    "expires_at", "revoked_at"]
+    list_display = [
+        "prefix",
+        "name",
+        "membership",
+        "read_only",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+    ]
     list_filter = ["read_only"]
     list_select_related = ["membership__user", "membership__workspace"]
     search_fields = ["prefix", "name", "membership__user__email"]
     readonly_fields = ["prefix", "key_hash", "created_at", "last_used_at"]
-    fields = ["membership", "name", "read_only", "expires_at", "revoked_at", "prefix", "key_hash",
-              "created_at", "last_used_at"]
+    fields = [
+        "membership",
+        "name",
+        "read_only",
+        "expires_at",
+        "revoked_at",
+        "prefix",
+        "key_hash",
+        "created_at",
+        "last_used_at",
+    ]
     autocomplete_fields = ["membership"]
 
     def save_model(self, request: HttpRequest, obj: ApiToken, form: object, change: bool) -> None:
@@ -79,7 +96,9 @@ class ApiTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             super().save_model(request, obj, form, change)
             return
         token, key = api_token_create(
-            membership=obj.membership, name=obj.name, read_only=obj.read_only,
+            membership=obj.membership,
+            name=obj.name,
+            read_only=obj.read_only,
             expires_at=obj.expires_at,
         )
         obj.pk = token.pk

@@ -1,6 +1,6 @@
 """API of accounts: /api/v1/me/ and /api/v1/workspaces/{slug}/teams/."""
 
-from typing import Any
+from typing import Any, cast
 
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status
@@ -56,7 +56,8 @@ class MeView(APIView):
     @extend_schema(responses=MeSerializer, operation_id="me_retrieve")
     def get(self, request: Request) -> Response:
         token = request.auth if isinstance(request.auth, ApiToken) else None
-        return Response(MeSerializer(request.user, context={"token": token}).data)
+        user = cast(User, request.user)  # IsAuthenticated has run
+        return Response(MeSerializer(user, context={"token": token}).data)
 
 
 class TeamSerializer(serializers.ModelSerializer[Team]):

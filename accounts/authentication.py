@@ -44,7 +44,7 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         return KEYWORD
 
 
-class ApiTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+class ApiTokenScheme(OpenApiAuthenticationExtension):
     target_class = "accounts.authentication.ApiTokenAuthentication"
     name = "tokenAuth"
 

@@ -10,4 +10,4 @@ def workspaces(request: HttpRequest) -> dict[str, object]:
     if user is None or not user.is_authenticated:
         return {}
     # Lazy: the query runs only on pages that render the switcher.
-    return {"user_memberships": memberships_for_user(user=user)}  # type: ignore[arg-type]
+    return {"user_memberships": memberships_for_user(user=user)}

@@ -33,9 +33,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField("e-mail address", max_length=254, unique=True)
     full_name = models.CharField(max_length=150, blank=True)
     is_active = models.BooleanField(default=True)
-    is_staff = models.BooleanField(
-        default=False, help_text="Can log in to the Django admin site."
-    )
+    is_staff = models.BooleanField(default=False, help_text="Can log in to the Django admin site.")
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects: ClassVar[UserManager] = UserManager()

@@ -7,9 +7,7 @@ from accounts.models import Membership, Team, User, Workspace
 
 def memberships_for_user(*, user: User) -> QuerySet[Membership]:
     return (
-        Membership.objects.filter(user=user)
-        .select_related("workspace")
-        .order_by("workspace__name")
+        Membership.objects.filter(user=user).select_related("workspace").order_by("workspace__name")
     )
 
 

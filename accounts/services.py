@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import ApiToken, Membership, Role, Team, User, Workspace
 
-TOKEN_PREFIX = "pmv_"
+TOKEN_PREFIX = "pmv_"  # noqa: S105 - a label in front of every key, not a secret
 # last_used_at is written at most this often per token, not on every request.
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
 

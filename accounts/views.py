@@ -1,6 +1,6 @@
 """Browser views of accounts: thin, they call selectors and render templates."""
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -8,7 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from accounts.forms import EmailAuthenticationForm
-from accounts.models import Membership
+from accounts.models import Membership, User
 from accounts.selectors import membership_for, memberships_for_user, workspace_overview
 
 
@@ -26,7 +26,7 @@ def home(request: HttpRequest) -> HttpResponse:
     """Sends a member to their first workspace; someone without one sees how to get in."""
     if not request.user.is_authenticated:
         return redirect("accounts:login")
-    first = memberships_for_user(user=request.user).first()  # type: ignore[arg-type]
+    first = memberships_for_user(user=cast(User, request.user)).first()
     if first is not None:
         return redirect("accounts:workspace-home", workspace_slug=first.workspace.slug)
     return render(request, "accounts/no_workspace.html")
@@ -34,7 +34,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def workspace_member(request: HttpRequest, workspace_slug: str) -> Membership:
     """The member's membership in the workspace of the URL, or 404 for anyone else."""
-    membership = membership_for(user=request.user, slug=workspace_slug)  # type: ignore[arg-type]
+    membership = membership_for(user=cast(User, request.user), slug=workspace_slug)
     if membership is None:
         raise Http404("No workspace with this address, or you are not a member of it.")
     request.workspace = membership.workspace  # type: ignore[attr-defined]

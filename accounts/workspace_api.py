@@ -32,7 +32,7 @@ class WorkspacePermission(permissions.BasePermission):
             if membership.workspace.slug != slug:
                 raise exceptions.NotFound("No workspace with this slug.")
         else:
-            found = membership_for(user=request.user, slug=slug)  # type: ignore[arg-type]
+            found = membership_for(user=request.user, slug=slug)
             if found is None:
                 raise exceptions.NotFound("No workspace with this slug.")
             membership = found
@@ -60,18 +60,23 @@ class WorkspaceScopedMixin:
     model to its workspace (e.g. "metric__workspace"); override `scope_map` to ask for
     another scope per action or method (e.g. {"vote": "contribute"})."""
 
-    permission_classes = [permissions.IsAuthenticated, WorkspacePermission]
     workspace_field = "workspace"
     scope_map: dict[str, str] = {}
 
     workspace: Workspace
     membership: Membership
 
+    def get_permissions(self) -> list[permissions.BasePermission]:
+        # Fixed here, not a class attribute a subclass could replace by mistake.
+        return [permissions.IsAuthenticated(), WorkspacePermission()]
+
     def required_scope(self, request: Request) -> str:
         action = getattr(self, "action", None)
         if action and action in self.scope_map:
             return self.scope_map[action]
-        return self.scope_map.get(request.method or "GET", METHOD_SCOPES.get(request.method or "GET", "admin"))
+        return self.scope_map.get(
+            request.method or "GET", METHOD_SCOPES.get(request.method or "GET", "admin")
+        )
 
     def get_queryset(self) -> QuerySet[Any]:
         queryset: QuerySet[Any] = super().get_queryset()  # type: ignore[misc]
@@ -83,11 +88,11 @@ class WorkspaceScopedMixin:
         return context
 
 
-class WorkspaceViewSet(WorkspaceScopedMixin, viewsets.GenericViewSet):  # type: ignore[type-arg]
+class WorkspaceViewSet(WorkspaceScopedMixin, viewsets.GenericViewSet):
     """GenericViewSet scoped to the workspace in the URL; add the mixins you need."""
 
 
-class WorkspaceRelatedField(serializers.PrimaryKeyRelatedField):  # type: ignore[type-arg]
+class WorkspaceRelatedField(serializers.PrimaryKeyRelatedField):
     """A primary-key field that only finds objects of the request's workspace: an id of
     another workspace answers "does not exist", exactly like an unknown id."""
 
@@ -96,7 +101,8 @@ class WorkspaceRelatedField(serializers.PrimaryKeyRelatedField):  # type: ignore
         super().__init__(**kwargs)
 
     def get_queryset(self) -> QuerySet[Model]:
-        queryset: QuerySet[Model] = super().get_queryset()
+        queryset = super().get_queryset()
+        assert queryset is not None  # noqa: S101 - set by the field's queryset argument
         workspace = self.context.get("workspace")
         if workspace is None:
             return queryset.none()

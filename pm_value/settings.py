@@ -34,7 +34,9 @@ def _dev_secret_key() -> str:
 
 if DEBUG:
     SECRET_KEY = env.str("SECRET_KEY", default="") or _dev_secret_key()
-    ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
+    ALLOWED_HOSTS = env.list(
+        "ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"]
+    )
 else:
     SECRET_KEY = env.str("SECRET_KEY", default="")
     if len(SECRET_KEY) < 50:

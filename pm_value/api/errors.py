@@ -36,7 +36,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
 def _django_validation_detail(exc: DjangoValidationError) -> Any:
     if hasattr(exc, "error_dict"):
-        details = dict(exc.message_dict)
+        details: dict[str, Any] = dict(exc.message_dict)
         if "__all__" in details:
             details["detail"] = " ".join(details.pop("__all__"))
         return details

@@ -24,7 +24,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         role = options["role"].strip().lower()
         if role not in Role.values:
-            raise CommandError(f"“{options['role']}” is not a role; use one of: {', '.join(Role.values)}.")
+            raise CommandError(
+                f"“{options['role']}” is not a role; use one of: {', '.join(Role.values)}."
+            )
         workspace = workspace_by_slug(options["workspace"])
         try:
             membership, created = member_add(
@@ -33,4 +35,6 @@ class Command(BaseCommand):
         except ValidationError as exc:
             raise CommandError(f"Member not added: {validation_message(exc)}") from None
         verb = "Added" if created else "Updated"
-        self.stdout.write(f"{verb} {membership.user.email} as {membership.role} of {workspace.slug}.")
+        self.stdout.write(
+            f"{verb} {membership.user.email} as {membership.role} of {workspace.slug}."
+        )

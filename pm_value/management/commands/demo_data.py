@@ -59,8 +59,10 @@ class Command(BaseCommand):
         path = settings.VAR_DIR / "demo-credentials.json"
         saved = json.loads(path.read_text()) if path.exists() else {}
         user = User.objects.filter(email=DEMO_EMAIL).first()
-        if user is not None and saved.get("email") == DEMO_EMAIL and user.check_password(
-            saved.get("password", "")
+        if (
+            user is not None
+            and saved.get("email") == DEMO_EMAIL
+            and user.check_password(saved.get("password", ""))
         ):
             return DEMO_EMAIL, saved["password"]
         password = secrets.token_urlsafe(12)

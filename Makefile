@@ -1,0 +1,53 @@
+# PM Value — two commands on a fresh machine: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/pip install --quiet --disable-pip-version-check -c requirements/constraints.txt
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test lint format typecheck pytest bench lock clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# The app's dependencies, reinstalled whenever pyproject.toml or the pins change.
+$(VENV)/.installed-base: pyproject.toml requirements/constraints.txt | $(BIN)/python
+	$(PIP) -e .
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml requirements/constraints.txt | $(BIN)/python
+	$(PIP) -e '.[dev]'
+	@touch $@ $(VENV)/.installed-base
+
+## make run: the app with demo data on the embedded default, at http://$(HOST):$(PORT)
+run: $(VENV)/.installed-base
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py demo_data --url http://$(HOST):$(PORT)/
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+## make test: lint, format check, type check and the whole pytest suite
+test: lint typecheck pytest
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: $(VENV)/.installed-dev
+	$(BIN)/mypy .
+
+pytest: $(VENV)/.installed-dev
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+## make lock: re-pin every dependency after changing pyproject.toml
+lock: $(VENV)/.installed-dev
+	@{ echo "# Exact versions for every install: pip install -c requirements/constraints.txt -e '.[dev]'"; \
+	   echo "# Regenerate after changing pyproject.toml: make lock"; \
+	   $(BIN)/pip freeze --exclude-editable | grep -v -i '^pm-value'; } > requirements/constraints.txt
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache
