@@ -121,7 +121,7 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://pm-value")}
 # --- Accounts and passwords ---------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "accounts:root"
 LOGOUT_REDIRECT_URL = "accounts:login"
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -160,6 +160,9 @@ STORAGES = {
         ),
     },
 }
+# In DEBUG (and tests) WhiteNoise serves straight from the app and static directories.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 MEDIA_URL = "media/"
 
@@ -201,6 +204,7 @@ REST_FRAMEWORK = {
         "user": env.str("API_THROTTLE_USER", default="2000/minute"),
     },
     "EXCEPTION_HANDLER": "pm_value.api.errors.exception_handler",
+    "NON_FIELD_ERRORS_KEY": "detail",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }

@@ -28,16 +28,25 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(_django_validation_detail(exc))
     response = drf_exception_handler(exc, context)
-    if response is not None and isinstance(response.data, list):
-        # A non-field error list from a serializer: keep the one-key format.
-        response.data = {"detail": " ".join(str(item) for item in response.data)}
+    if response is None:
+        return None
+    # Errors that are not about one field come as {"detail": "…"}, a sentence, never a list
+    # (NON_FIELD_ERRORS_KEY is "detail").
+    if isinstance(response.data, list):
+        response.data = {"detail": _sentence(response.data)}
+    elif isinstance(response.data, dict) and isinstance(response.data.get("detail"), list):
+        response.data["detail"] = _sentence(response.data["detail"])
     return response
+
+
+def _sentence(items: list[Any]) -> str:
+    return " ".join(str(item) for item in items)
 
 
 def _django_validation_detail(exc: DjangoValidationError) -> Any:
     if hasattr(exc, "error_dict"):
         details: dict[str, Any] = dict(exc.message_dict)
         if "__all__" in details:
-            details["detail"] = " ".join(details.pop("__all__"))
+            details["detail"] = _sentence(details.pop("__all__"))
         return details
-    return {"detail": " ".join(exc.messages)}
+    return {"detail": _sentence(exc.messages)}
