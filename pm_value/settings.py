@@ -205,7 +205,7 @@ REST_FRAMEWORK = {
     },
     "EXCEPTION_HANDLER": "pm_value.api.errors.exception_handler",
     "NON_FIELD_ERRORS_KEY": "detail",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "pm_value.api.schema.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
@@ -219,8 +219,9 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Tags by resource ("teams", "me"), not by the common /api/v1/workspaces/{slug} prefix.
+    "SCHEMA_PATH_PREFIX": r"/api/v1(/workspaces/\{workspace_slug\})?",
 }
 
 # --- Celery -----------------------------------------------------------------------------

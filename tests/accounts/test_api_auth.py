@@ -167,3 +167,19 @@ class TestBadBodies:
             "detail": f"The request body is {len(body):,} bytes; the limit is {limit:,} bytes."
         }
         assert not Team.objects.exists()
+
+
+@pytest.mark.django_db
+def test_too_many_requests_get_429_with_retry_after(
+    admin: Membership, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rest_framework.throttling import UserRateThrottle
+
+    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": "3/minute"})
+    client = token_client(admin)
+    statuses = [client.get(ME).status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    response = client.get(ME)
+    assert response.status_code == 429
+    assert 0 < int(response["Retry-After"]) <= 60
+    assert response.json()["detail"].startswith("Request was throttled. Expected available in")
