@@ -13,9 +13,9 @@ from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
+# Only the process environment: a .env file is docker compose's business, so a checkout
+# with one behaves the same under `make run` and `make test`.
 env = environ.Env()
-if (BASE_DIR / ".env").is_file():
-    env.read_env(str(BASE_DIR / ".env"))
 
 # Where the embedded default keeps its state (SQLite file, dev secret, demo credentials).
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
@@ -29,6 +29,7 @@ def _dev_secret_key() -> str:
     if not path.exists():
         VAR_DIR.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
     return path.read_text().strip()
 
 

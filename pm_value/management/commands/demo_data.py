@@ -1,4 +1,4 @@
-"""python manage.py demo_data: a demo workspace and an admin to log in with, if none exist.
+"""python manage.py demo_data: the demo workspace "acme" and its admin, if they do not exist.
 
 Used by `make run`. Idempotent: run it again and it only prints the credentials. The
 password is random, kept in var/demo-credentials.json (never committed)."""
@@ -31,7 +31,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         with transaction.atomic():
-            if not Workspace.objects.exists():
+            if not Workspace.objects.filter(slug=DEMO_SLUG).exists():
                 self._create_workspace()
             email, password = self._admin_credentials()
         self.stdout.write(
@@ -66,8 +66,7 @@ class Command(BaseCommand):
         ):
             return DEMO_EMAIL, saved["password"]
         password = secrets.token_urlsafe(12)
-        workspace = Workspace.objects.filter(slug=DEMO_SLUG).first() or Workspace.objects.first()
-        assert workspace is not None  # noqa: S101 - created above when missing
+        workspace = Workspace.objects.get(slug=DEMO_SLUG)
         membership, _ = member_add(
             workspace=workspace, email=DEMO_EMAIL, role=Role.ADMIN, password=password
         )
