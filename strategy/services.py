@@ -1,0 +1,458 @@
+"""Writes of strategy: objectives, metrics, key results, and measurement ingestion.
+
+Every service validates before it writes and writes inside one transaction; a refused
+call writes nothing and says why in words (Django ValidationError, field by field).
+"""
+
+import csv
+import io
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from typing import Any, TypedDict
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Model
+from django.utils import timezone
+
+from accounts.models import Membership, User, Workspace
+from strategy.models import (
+    VALUE_DIGITS,
+    VALUE_PLACES,
+    KeyResult,
+    Measurement,
+    Metric,
+    Objective,
+    ObjectiveStatus,
+)
+from strategy.selectors import objective_ancestor_ids
+
+MAX_POINTS_PER_CALL = 10_000
+MAX_CSV_ROWS = 200_000
+CSV_COLUMNS = ("metric", "observed_on", "value", "source")
+_QUANTUM = Decimal(1).scaleb(-VALUE_PLACES)
+_VALUE_LIMIT = Decimal(10) ** (VALUE_DIGITS - VALUE_PLACES)
+_SOURCE_MAX = Measurement._meta.get_field("source").max_length or 100
+_NOTE_MAX = Measurement._meta.get_field("note").max_length or 500
+
+
+class IngestResult(TypedDict):
+    created: int
+    updated: int
+
+
+def workspace_today(workspace: Workspace) -> date:
+    """Today's calendar date in the workspace's time zone: every value date is one."""
+    return timezone.now().astimezone(ZoneInfo(workspace.timezone)).date()
+
+
+# --- shared checks ------------------------------------------------------------------------
+
+
+def _check_member(workspace: Workspace, user: User | None, field: str) -> None:
+    if user is not None and not Membership.objects.filter(workspace=workspace, user=user).exists():
+        raise ValidationError({field: "This person is not a member of this workspace."})
+
+
+def _save(instance: Model, *, exclude: Sequence[str] = ()) -> None:
+    """Validates every field (lengths, choices, constraints) and saves; a constraint that
+    a concurrent write broke after validation still answers in words."""
+    instance.full_clean(exclude=list(exclude))
+    try:
+        with transaction.atomic():
+            instance.save()
+    except IntegrityError as exc:
+        raise ValidationError(
+            "This change conflicts with one made at the same moment; reload and try again."
+        ) from exc
+
+
+def _apply(instance: Model, changes: Mapping[str, Any], allowed: Iterable[str]) -> None:
+    allowed = set(allowed)
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValidationError(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
+    for name, value in changes.items():
+        setattr(instance, name, value)
+
+
+# --- objectives -----------------------------------------------------------------------------
+
+OBJECTIVE_FIELDS = (
+    "title",
+    "description",
+    "parent",
+    "owner",
+    "period_start",
+    "period_end",
+    "status",
+)
+
+
+def _check_parent(objective: Objective) -> None:
+    parent = objective.parent
+    if parent is None:
+        return
+    if parent.workspace_id != objective.workspace_id:
+        raise ValidationError({"parent": "The parent objective is not in this workspace."})
+    if objective.pk is not None and objective.pk in objective_ancestor_ids(objective_id=parent.pk):
+        raise ValidationError(
+            {"parent": "An objective cannot sit under itself or one of its own sub-objectives."}
+        )
+
+
+def objective_create(*, workspace: Workspace, **fields: Any) -> Objective:
+    objective = Objective(workspace=workspace)
+    _apply(objective, fields, OBJECTIVE_FIELDS)
+    _check_parent(objective)
+    _check_member(workspace, objective.owner, "owner")
+    _save(objective)
+    return objective
+
+
+def objective_update(*, objective: Objective, **changes: Any) -> Objective:
+    with transaction.atomic():
+        # Tree changes of a workspace go one at a time, so two moves cannot make a cycle.
+        Workspace.objects.select_for_update().filter(pk=objective.workspace_id).get()
+        _apply(objective, changes, OBJECTIVE_FIELDS)
+        _check_parent(objective)
+        _check_member(objective.workspace, objective.owner, "owner")
+        _save(objective)
+    return objective
+
+
+def objective_archive(*, objective: Objective) -> Objective:
+    objective.status = ObjectiveStatus.ARCHIVED
+    objective.save(update_fields=["status", "updated_at"])
+    return objective
+
+
+def objective_delete(*, objective: Objective) -> None:
+    if objective.children.exists():
+        raise ValidationError(
+            "This objective has sub-objectives: move or delete them first, or archive it."
+        )
+    objective.delete()
+
+
+# --- metrics ----------------------------------------------------------------------------------
+
+METRIC_FIELDS = (
+    "key",
+    "name",
+    "description",
+    "unit",
+    "category",
+    "direction",
+    "aggregation",
+    "value_per_unit",
+    "owner",
+    "source",
+)
+
+
+def metric_create(*, workspace: Workspace, **fields: Any) -> Metric:
+    metric = Metric(workspace=workspace)
+    _apply(metric, fields, METRIC_FIELDS)
+    _check_member(workspace, metric.owner, "owner")
+    _save(metric)
+    return metric
+
+
+def metric_update(*, metric: Metric, **changes: Any) -> Metric:
+    _apply(metric, changes, METRIC_FIELDS)
+    _check_member(metric.workspace, metric.owner, "owner")
+    _save(metric)
+    return metric
+
+
+def metric_archive(*, metric: Metric) -> Metric:
+    if metric.archived_at is None:
+        metric.archived_at = timezone.now()
+        metric.save(update_fields=["archived_at", "updated_at"])
+    return metric
+
+
+def metric_delete(*, metric: Metric) -> None:
+    if metric.key_results.exists():
+        raise ValidationError(
+            "Key results measure this metric: archive it instead, or delete them first."
+        )
+    metric.delete()
+
+
+# --- key results ------------------------------------------------------------------------------
+
+KEY_RESULT_FIELDS = ("objective", "metric", "title", "baseline", "target", "start_on", "due_on")
+
+
+def _check_key_result(key_result: KeyResult) -> None:
+    errors: dict[str, str] = {}
+    if key_result.objective.workspace_id != key_result.workspace_id:
+        errors["objective"] = "The objective is not in this workspace."
+    if key_result.metric.workspace_id != key_result.workspace_id:
+        errors["metric"] = "The metric is not in this workspace."
+    if key_result.baseline is not None and key_result.baseline == key_result.target:
+        errors["target"] = "The target must differ from the baseline."
+    if key_result.start_on and key_result.due_on and key_result.due_on <= key_result.start_on:
+        errors["due_on"] = "The due date must come after the start date."
+    if errors:
+        raise ValidationError(errors)
+
+
+def key_result_create(*, workspace: Workspace, **fields: Any) -> KeyResult:
+    key_result = KeyResult(workspace=workspace)
+    _apply(key_result, fields, KEY_RESULT_FIELDS)
+    _check_key_result(key_result)
+    _save(key_result)
+    return key_result
+
+
+def key_result_update(*, key_result: KeyResult, **changes: Any) -> KeyResult:
+    _apply(key_result, changes, KEY_RESULT_FIELDS)
+    _check_key_result(key_result)
+    _save(key_result)
+    return key_result
+
+
+def key_result_archive(*, key_result: KeyResult) -> KeyResult:
+    if key_result.archived_at is None:
+        key_result.archived_at = timezone.now()
+        key_result.save(update_fields=["archived_at", "updated_at"])
+    return key_result
+
+
+# --- measurements -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Point:
+    observed_on: date
+    value: Decimal
+    source: str
+    note: str
+
+
+def parse_point(raw: Mapping[str, Any], *, latest_allowed: date) -> Point:
+    """One measurement from untrusted input; ValueError with the reason in words."""
+    if not isinstance(raw, Mapping):
+        raise ValueError("must be an object with observed_on and value.")
+    observed_on = _parse_date(raw.get("observed_on"))
+    if observed_on > latest_allowed:
+        raise ValueError(
+            f"observed_on {observed_on.isoformat()} is more than one day in the future."
+        )
+    value = _parse_value(raw.get("value"))
+    source = _text(raw.get("source"), "source", _SOURCE_MAX)
+    note = _text(raw.get("note"), "note", _NOTE_MAX)
+    return Point(observed_on=observed_on, value=value, source=source, note=note)
+
+
+def _parse_date(raw: Any) -> date:
+    if isinstance(raw, datetime):
+        raise ValueError("observed_on must be a date (YYYY-MM-DD), not a date and time.")
+    if isinstance(raw, date):
+        return raw
+    if raw is None or raw == "":
+        raise ValueError("observed_on is required (a date, YYYY-MM-DD).")
+    if not isinstance(raw, str):
+        raise ValueError("observed_on must be a date written as YYYY-MM-DD.")
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        raise ValueError(f"observed_on “{raw[:40]}” is not a date (use YYYY-MM-DD).") from None
+
+
+def _parse_value(raw: Any) -> Decimal:
+    if raw is None or raw == "":
+        raise ValueError("value is required (a number).")
+    if isinstance(raw, bool) or not isinstance(raw, str | int | float | Decimal):
+        raise ValueError("value must be a number.")
+    try:
+        value = Decimal(str(raw).strip())
+    except InvalidOperation:
+        raise ValueError(f"value “{str(raw)[:40]}” is not a number.") from None
+    if not value.is_finite():
+        raise ValueError(f"value must be a finite number, not {raw}.")
+    value = value.quantize(_QUANTUM, rounding=ROUND_HALF_EVEN)
+    if abs(value) >= _VALUE_LIMIT:
+        raise ValueError(
+            f"value {raw} is too large: at most {VALUE_DIGITS - VALUE_PLACES} digits "
+            "before the decimal point."
+        )
+    return value
+
+
+def _text(raw: Any, name: str, max_length: int) -> str:
+    if raw is None:
+        return ""
+    if not isinstance(raw, str):
+        raise ValueError(f"{name} must be text.")
+    if len(raw) > max_length:
+        raise ValueError(f"{name} is longer than {max_length} characters.")
+    return raw.strip()
+
+
+def measurements_ingest(*, metric: Metric, points: Sequence[Mapping[str, Any]]) -> IngestResult:
+    """Writes the points of one metric, all or nothing: a day already measured is
+    replaced (idempotent). Refuses the whole call, naming each bad point by its index,
+    when any point is invalid or a day appears twice."""
+    if len(points) == 0:
+        raise ValidationError({"points": ["Send at least one measurement."]})
+    if len(points) > MAX_POINTS_PER_CALL:
+        raise ValidationError(
+            {
+                "points": [
+                    f"At most {MAX_POINTS_PER_CALL:,} measurements a call; "
+                    f"this one has {len(points):,}."
+                ]
+            }
+        )
+    latest_allowed = workspace_today(metric.workspace) + timedelta(days=1)
+    parsed: list[Point] = []
+    errors: list[str] = []
+    first_index: dict[date, int] = {}
+    for index, raw in enumerate(points):
+        try:
+            point = parse_point(raw, latest_allowed=latest_allowed)
+        except ValueError as exc:
+            errors.append(f"Item {index}: {exc}")
+            continue
+        if point.observed_on in first_index:
+            errors.append(
+                f"Item {index}: {point.observed_on.isoformat()} already appears at item "
+                f"{first_index[point.observed_on]}; send one value per day."
+            )
+            continue
+        first_index[point.observed_on] = index
+        parsed.append(point)
+    if errors:
+        raise ValidationError({"points": errors})
+    with transaction.atomic():
+        return _upsert(metric, parsed)
+
+
+def _upsert(metric: Metric, points: Sequence[Point]) -> IngestResult:
+    """INSERT … ON CONFLICT (metric, observed_on) DO UPDATE, in batches. The metric row is
+    locked first, so concurrent ingests of one metric take turns and the created/updated
+    counts are exact."""
+    Metric.objects.select_for_update().filter(pk=metric.pk).values_list("pk").get()
+    days = [p.observed_on for p in points]
+    existing = Measurement.objects.filter(metric=metric, observed_on__in=days).count()
+    now = timezone.now()
+    Measurement.objects.bulk_create(
+        [
+            Measurement(
+                metric=metric,
+                observed_on=p.observed_on,
+                value=p.value,
+                source=p.source,
+                note=p.note,
+                created_at=now,
+                updated_at=now,
+            )
+            for p in points
+        ],
+        batch_size=2_000,
+        update_conflicts=True,
+        unique_fields=["metric", "observed_on"],
+        update_fields=["value", "source", "note", "updated_at"],
+    )
+    return {"created": len(points) - existing, "updated": existing}
+
+
+def measurements_import_csv(*, workspace: Workspace, content: bytes) -> IngestResult:
+    """Imports a CSV file with the columns metric,observed_on,value,source (metric by its
+    key). A file with any bad row writes nothing; the error lists every bad row by line."""
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValidationError(
+            {
+                "file": [
+                    f"The file is not UTF-8 text (a byte at position {exc.start} is not). "
+                    "Save it as “CSV UTF-8” and try again."
+                ]
+            }
+        ) from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [name.strip().lower() for name in (reader.fieldnames or [])]
+    missing = [c for c in ("metric", "observed_on", "value") if c not in header]
+    unknown = [c for c in header if c not in CSV_COLUMNS]
+    if not header or missing or unknown:
+        raise ValidationError(
+            {
+                "file": [
+                    "The first line must name the columns metric,observed_on,value,source "
+                    f"(source is optional); found: {','.join(header) or 'nothing'}."
+                ]
+            }
+        )
+    reader.fieldnames = header
+    rows: list[tuple[int, dict[str, Any]]] = []
+    try:
+        for row in reader:
+            if len(rows) >= MAX_CSV_ROWS:
+                raise ValidationError({"file": [f"At most {MAX_CSV_ROWS:,} rows a file."]})
+            if None in row:
+                rows.append((reader.line_num, {"__extra__": True}))
+                continue
+            rows.append((reader.line_num, row))
+    except csv.Error as exc:
+        raise ValidationError(
+            {"file": [f"Line {reader.line_num}: not valid CSV ({exc})."]}
+        ) from None
+    if not rows:
+        raise ValidationError({"file": ["The file has a header but no rows."]})
+
+    keys = {str(row.get("metric") or "").strip() for _, row in rows}
+    metrics = {
+        m.key: m
+        for m in Metric.objects.filter(workspace=workspace, key__in=keys).select_related(
+            "workspace"
+        )
+    }
+    latest_allowed = workspace_today(workspace) + timedelta(days=1)
+    by_metric: dict[int, list[Point]] = {}
+    seen: dict[tuple[str, date], int] = {}
+    errors: list[str] = []
+    for line, row in rows:
+        if row.get("__extra__"):
+            errors.append(f"Line {line}: more values than the {len(header)} columns.")
+            continue
+        key = str(row.get("metric") or "").strip()
+        metric = metrics.get(key)
+        if metric is None:
+            errors.append(
+                f"Line {line}: there is no metric with the key “{key[:64]}” in this workspace."
+            )
+            continue
+        if metric.archived_at is not None:
+            errors.append(f"Line {line}: the metric “{key}” is archived.")
+            continue
+        try:
+            point = parse_point(row, latest_allowed=latest_allowed)
+        except ValueError as exc:
+            errors.append(f"Line {line}: {exc}")
+            continue
+        if (key, point.observed_on) in seen:
+            errors.append(
+                f"Line {line}: {key} on {point.observed_on.isoformat()} already appears on line "
+                f"{seen[(key, point.observed_on)]}."
+            )
+            continue
+        seen[(key, point.observed_on)] = line
+        by_metric.setdefault(metric.pk, []).append(point)
+    if errors:
+        raise ValidationError({"file": errors})
+    total: IngestResult = {"created": 0, "updated": 0}
+    metric_by_pk = {m.pk: m for m in metrics.values()}
+    with transaction.atomic():
+        for pk in sorted(by_metric):  # a fixed order: concurrent imports cannot deadlock
+            result = _upsert(metric_by_pk[pk], by_metric[pk])
+            total["created"] += result["created"]
+            total["updated"] += result["updated"]
+    return total
