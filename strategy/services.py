@@ -34,7 +34,10 @@ MAX_POINTS_PER_CALL = 10_000
 MAX_CSV_ROWS = 200_000
 CSV_COLUMNS = ("metric", "observed_on", "value", "source")
 _QUANTUM = Decimal(1).scaleb(-VALUE_PLACES)
-_VALUE_LIMIT = Decimal(10) ** (VALUE_DIGITS - VALUE_PLACES)
+# One digit fewer than the column holds: SQLite keeps decimals as 64-bit floats, and a
+# value next to the column's limit could round past it and fail to read back.
+_VALUE_INTEGER_DIGITS = VALUE_DIGITS - VALUE_PLACES - 1
+_VALUE_LIMIT = Decimal(10) ** _VALUE_INTEGER_DIGITS
 _SOURCE_MAX = Measurement._meta.get_field("source").max_length or 100
 _NOTE_MAX = Measurement._meta.get_field("note").max_length or 500
 
@@ -280,7 +283,7 @@ def _parse_value(raw: Any) -> Decimal:
     value = value.quantize(_QUANTUM, rounding=ROUND_HALF_EVEN)
     if abs(value) >= _VALUE_LIMIT:
         raise ValueError(
-            f"value {raw} is too large: at most {VALUE_DIGITS - VALUE_PLACES} digits "
+            f"value {raw} is too large: at most {_VALUE_INTEGER_DIGITS} digits "
             "before the decimal point."
         )
     return value
@@ -370,10 +373,11 @@ def measurements_import_csv(*, workspace: Workspace, content: bytes) -> IngestRe
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        line = content[: exc.start].count(b"\n") + 1
         raise ValidationError(
             {
                 "file": [
-                    f"The file is not UTF-8 text (a byte at position {exc.start} is not). "
+                    f"The file is not UTF-8 text (line {line} has a character that is not). "
                     "Save it as “CSV UTF-8” and try again."
                 ]
             }
