@@ -50,7 +50,9 @@ class Objective(models.Model):
         ordering = ["period_start", "title", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(period_end__gte=F("period_start")), name="objective_period_ordered"
+                condition=Q(period_end__gte=F("period_start")),
+                name="objective_period_ordered",
+                violation_error_message="The period must not end before it starts.",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=ObjectiveStatus.values), name="objective_status_valid"
@@ -120,7 +122,11 @@ class Metric(models.Model):
     class Meta:
         ordering = ["name", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["workspace", "key"], name="metric_key_unique"),
+            models.UniqueConstraint(
+                fields=["workspace", "key"],
+                name="metric_key_unique",
+                violation_error_message="A metric with this key already exists in this workspace.",
+            ),
             models.CheckConstraint(
                 condition=Q(category__in=MetricCategory.values), name="metric_category_valid"
             ),

@@ -157,9 +157,20 @@ METRIC_FIELDS = (
 )
 
 
+def _check_metric_key(metric: Metric) -> None:
+    taken = Metric.objects.filter(workspace_id=metric.workspace_id, key=metric.key)
+    if metric.pk is not None:
+        taken = taken.exclude(pk=metric.pk)
+    if taken.exists():
+        raise ValidationError(
+            {"key": f"A metric with the key “{metric.key}” already exists in this workspace."}
+        )
+
+
 def metric_create(*, workspace: Workspace, **fields: Any) -> Metric:
     metric = Metric(workspace=workspace)
     _apply(metric, fields, METRIC_FIELDS)
+    _check_metric_key(metric)
     _check_member(workspace, metric.owner, "owner")
     _save(metric)
     return metric
@@ -167,6 +178,7 @@ def metric_create(*, workspace: Workspace, **fields: Any) -> Metric:
 
 def metric_update(*, metric: Metric, **changes: Any) -> Metric:
     _apply(metric, changes, METRIC_FIELDS)
+    _check_metric_key(metric)
     _check_member(metric.workspace, metric.owner, "owner")
     _save(metric)
     return metric
