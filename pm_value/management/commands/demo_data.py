@@ -1,10 +1,12 @@
-"""python manage.py demo_data: the demo workspace "acme" and its admin, if they do not exist.
+"""python manage.py demo_data: the demo workspace "acme", its admin and its strategy (metrics
+with two years of data, objectives and key results), if they do not exist.
 
 Used by `make run`. Idempotent: run it again and it only prints the credentials. The
 password is random, kept in var/demo-credentials.json (never committed)."""
 
 import json
 import secrets
+import time
 from typing import Any
 
 from django.conf import settings
@@ -13,6 +15,9 @@ from django.db import transaction
 
 from accounts.models import Role, User, Workspace
 from accounts.services import member_add, team_create, workspace_create
+from strategy.demo import seed_strategy
+from strategy.models import Metric
+from strategy.services import workspace_today
 
 DEMO_SLUG = "acme"
 DEMO_EMAIL = "admin@acme.example"
@@ -34,6 +39,7 @@ class Command(BaseCommand):
             if not Workspace.objects.filter(slug=DEMO_SLUG).exists():
                 self._create_workspace()
             email, password = self._admin_credentials()
+            self._seed_strategy()
         self.stdout.write(
             self.style.SUCCESS("PM Value demo is ready.")
             + f"\n  URL:      {options['url']}\n  E-mail:   {email}\n  Password: {password}\n"
@@ -53,6 +59,21 @@ class Command(BaseCommand):
         for name, description in DEMO_TEAMS:
             team_create(workspace=workspace, name=name, description=description)
         self.stdout.write(f"Created the demo workspace “{workspace.name}”.")
+
+    def _seed_strategy(self) -> None:
+        """The demo strategy, once: a workspace that has metrics keeps what it has."""
+        workspace = Workspace.objects.get(slug=DEMO_SLUG)
+        if Metric.objects.filter(workspace=workspace).exists():
+            return
+        started = time.perf_counter()
+        summary = seed_strategy(
+            workspace=workspace,
+            owner=User.objects.get(email=DEMO_EMAIL),
+            today=workspace_today(workspace),
+        )
+        self.stdout.write(
+            f"Created the demo strategy: {summary} ({time.perf_counter() - started:.1f} s)."
+        )
 
     def _admin_credentials(self) -> tuple[str, str]:
         """The demo admin's e-mail and password, (re)set so the printed password works."""
