@@ -82,6 +82,9 @@ def test_a_pm_sets_a_key_result_and_feeds_its_metric(
     page.get_by_role("navigation", name="Workspace").get_by_role("link", name="Strategy").click()
     expect(page.get_by_test_id("vision")).to_contain_text("Every company decides")
     page.get_by_role("link", name="New objective").click()
+    page.get_by_role("button", name="Create objective").click()  # forgot the title
+    expect(page.locator(".field--error")).to_contain_text("This field is required.")
+    page.screenshot(path=tmp_path / "objective-form-error.png", full_page=True)
     page.get_by_label("Title").fill("Teams reach value in their first week")
     page.get_by_label("Parent").select_option(label=company.title)
     page.get_by_label("Owner").select_option(label="Priya Manager")
@@ -137,6 +140,7 @@ def test_a_pm_sets_a_key_result_and_feeds_its_metric(
     errors = page.get_by_test_id("csv-errors")
     expect(errors).to_contain_text("Nothing was imported.")
     expect(errors).to_contain_text("Line 3: value “sixty” is not a number.")
+    page.screenshot(path=tmp_path / "metric-csv-error.png", full_page=True)
     expect(page.get_by_test_id("measurement-table").locator("tbody tr").first).to_contain_text(
         "20 teams"
     )
