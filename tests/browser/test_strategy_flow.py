@@ -18,7 +18,7 @@ from tests.accounts.factories import PASSWORD, MembershipFactory, UserFactory, W
 from tests.strategy.factories import MetricFactory, ObjectiveFactory, measure
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page, Request
+    from playwright.sync_api import FilePayload, Page, Request
 
 pytestmark = pytest.mark.browser
 
@@ -31,7 +31,7 @@ def log_in(page: Page, email: str) -> None:
     page.wait_for_url("**/w/acme/")
 
 
-def csv_file(rows: list[str]) -> dict[str, object]:
+def csv_file(rows: list[str]) -> FilePayload:
     content = "\n".join(["metric,observed_on,value,source", *rows]) + "\n"
     return {"name": "active-teams.csv", "mimeType": "text/csv", "buffer": content.encode()}
 
