@@ -43,6 +43,15 @@ typecheck: $(VENV)/.installed-dev
 pytest: $(VENV)/.installed-dev
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+## make bench: strategy at the reference scale (DESIGN.md §7) on its own PostgreSQL database:
+## ingestion throughput and read latencies against raw SQL, in one table
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/pm_value_bench
+bench: $(VENV)/.installed-base
+	$(BIN)/python bench/database.py $(BENCH_DATABASE_URL)
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python manage.py migrate --noinput
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python manage.py load_scale_metrics --workspace bench --skip-if-loaded
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/strategy.py --workspace bench
+
 ## make lock: re-pin every dependency after changing pyproject.toml
 lock: $(VENV)/.installed-dev
 	@{ echo "# Exact versions for every install: pip install -c requirements/constraints.txt -e '.[dev]'"; \
