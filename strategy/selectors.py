@@ -13,16 +13,18 @@ from decimal import Decimal
 from typing import Literal
 
 from django.db.models import (
-    Count,
+    Case,
     DateField,
     DecimalField,
+    F,
+    Func,
     OuterRef,
     QuerySet,
     Subquery,
-    Sum,
     Value,
+    When,
 )
-from django.db.models.functions import Coalesce, Least
+from django.db.models.functions import Least
 
 from accounts.models import Workspace
 from strategy.models import (
@@ -86,62 +88,41 @@ class KeyResultFigures:
     window_end: date
 
 
-def current_from_window(
-    *,
-    aggregation: str,
-    window_sum: Decimal | None,
-    window_count: int,
-    last_value: Decimal | None,
-    window_is_empty: bool,
-) -> Decimal | None:
-    """`current` of a key result from the aggregates of its window (DESIGN.md §3)."""
-    if window_is_empty:
-        return None
-    if aggregation == Aggregation.LAST:
-        return last_value
-    if window_count == 0 or window_sum is None:
-        return None
-    if aggregation == Aggregation.SUM:
-        return window_sum
-    return window_sum / window_count
-
-
 def with_window_aggregates(queryset: QuerySet[KeyResult], *, today: date) -> QuerySet[KeyResult]:
-    """Annotates each key result with the aggregates of its window [start_on,
-    min(today, due_on)]: `w_sum`, `w_count` and `w_last` (the value as of the window end)."""
+    """Annotates each key result with `w_current`: the aggregate its metric asks for over
+    the window [start_on, min(today, due_on)] — the sum or the mean of the measurements in
+    it, or for a level the value as of its end. One correlated subquery per key result,
+    chosen by CASE, each an index range scan on (metric, observed_on)."""
     window_end = Least("due_on", Value(today, output_field=DateField()))
     in_window = Measurement.objects.filter(
         metric=OuterRef("metric"),
         observed_on__gte=OuterRef("start_on"),
         observed_on__lte=OuterRef("w_end"),
     ).order_by()
+    # A plain SQL aggregate over the window (no GROUP BY): NULL when the window is empty.
+    window_sum = in_window.values(s=Func(F("value"), function="SUM", output_field=_VALUE))
+    window_mean = in_window.values(a=Func(F("value"), function="AVG", output_field=_VALUE))
+    last_value = (
+        Measurement.objects.filter(metric=OuterRef("metric"), observed_on__lte=OuterRef("w_end"))
+        .order_by("-observed_on")
+        .values("value")[:1]
+    )
     return queryset.annotate(w_end=window_end).annotate(
-        w_sum=Subquery(
-            in_window.values("metric").annotate(s=Sum("value")).values("s"), output_field=_VALUE
-        ),
-        w_count=Coalesce(
-            Subquery(in_window.values("metric").annotate(n=Count("id")).values("n")), 0
-        ),
-        w_last=Subquery(
-            Measurement.objects.filter(
-                metric=OuterRef("metric"), observed_on__lte=OuterRef("w_end")
-            )
-            .order_by("-observed_on")
-            .values("value")[:1],
+        w_current=Case(
+            When(metric__aggregation=Aggregation.SUM, then=Subquery(window_sum)),
+            When(metric__aggregation=Aggregation.MEAN, then=Subquery(window_mean)),
+            default=Subquery(last_value),
             output_field=_VALUE,
-        ),
+        )
     )
 
 
 def figures_of(key_result: KeyResult, *, today: date) -> KeyResultFigures:
     """Figures of a key result annotated by `with_window_aggregates` (no query)."""
     window_end = min(today, key_result.due_on)
-    current = current_from_window(
-        aggregation=key_result.metric.aggregation,
-        window_sum=key_result.w_sum,  # type: ignore[attr-defined]
-        window_count=key_result.w_count,  # type: ignore[attr-defined]
-        last_value=key_result.w_last,  # type: ignore[attr-defined]
-        window_is_empty=window_end < key_result.start_on,
+    # A window that has not begun has no figures, even for a level measured before it.
+    current: Decimal | None = (
+        None if window_end < key_result.start_on else key_result.w_current  # type: ignore[attr-defined]
     )
     progress = progress_of(current=current, baseline=key_result.baseline, target=key_result.target)
     expected = expected_progress_of(

@@ -14,7 +14,7 @@ from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 
@@ -95,6 +95,12 @@ OBJECTIVE_FIELDS = (
 )
 
 
+def _check_period(objective: Objective) -> None:
+    start, end = objective.period_start, objective.period_end
+    if start is not None and end is not None and end < start:
+        raise ValidationError({"period_end": "The period must not end before it starts."})
+
+
 def _check_parent(objective: Objective) -> None:
     parent = objective.parent
     if parent is None:
@@ -110,6 +116,7 @@ def _check_parent(objective: Objective) -> None:
 def objective_create(*, workspace: Workspace, **fields: Any) -> Objective:
     objective = Objective(workspace=workspace)
     _apply(objective, fields, OBJECTIVE_FIELDS)
+    _check_period(objective)
     _check_parent(objective)
     _check_member(workspace, objective.owner, "owner")
     _save(objective)
@@ -121,6 +128,7 @@ def objective_update(*, objective: Objective, **changes: Any) -> Objective:
         # Tree changes of a workspace go one at a time, so two moves cannot make a cycle.
         Workspace.objects.select_for_update().filter(pk=objective.workspace_id).get()
         _apply(objective, changes, OBJECTIVE_FIELDS)
+        _check_period(objective)
         _check_parent(objective)
         _check_member(objective.workspace, objective.owner, "owner")
         _save(objective)
@@ -315,6 +323,10 @@ def measurements_ingest(*, metric: Metric, points: Sequence[Mapping[str, Any]]) 
     """Writes the points of one metric, all or nothing: a day already measured is
     replaced (idempotent). Refuses the whole call, naming each bad point by its index,
     when any point is invalid or a day appears twice."""
+    if metric.archived_at is not None:
+        raise ValidationError(
+            {"points": ["This metric is archived; restore it to add measurements."]}
+        )
     if len(points) == 0:
         raise ValidationError({"points": ["Send at least one measurement."]})
     if len(points) > MAX_POINTS_PER_CALL:
@@ -351,13 +363,14 @@ def measurements_ingest(*, metric: Metric, points: Sequence[Mapping[str, Any]]) 
 
 
 def _upsert(metric: Metric, points: Sequence[Point]) -> IngestResult:
-    """INSERT … ON CONFLICT (metric, observed_on) DO UPDATE, in batches. The metric row is
-    locked first, so concurrent ingests of one metric take turns and the created/updated
-    counts are exact."""
+    """INSERT … ON CONFLICT (metric, observed_on) DO UPDATE. The metric row is locked
+    first, so concurrent ingests of one metric take turns and the counts are exact."""
     Metric.objects.select_for_update().filter(pk=metric.pk).values_list("pk").get()
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        return _upsert_postgresql(metric, points, now)
     days = [p.observed_on for p in points]
     existing = Measurement.objects.filter(metric=metric, observed_on__in=days).count()
-    now = timezone.now()
     Measurement.objects.bulk_create(
         [
             Measurement(
@@ -377,6 +390,40 @@ def _upsert(metric: Metric, points: Sequence[Point]) -> IngestResult:
         update_fields=["value", "source", "note", "updated_at"],
     )
     return {"created": len(points) - existing, "updated": existing}
+
+
+# One statement for the whole batch: the points travel as four arrays and `xmax = 0` tells
+# a freshly inserted row from an updated one, so no count query and no model instances
+# (bulk_create spent most of its time preparing 10,000 objects).
+_UPSERT_SQL = f"""
+    INSERT INTO {Measurement._meta.db_table}
+        (metric_id, observed_on, value, source, note, created_at, updated_at)
+    SELECT %s, t.d, t.v, t.s, t.n, %s, %s
+    FROM unnest(%s::date[], %s::numeric[], %s::text[], %s::text[]) AS t(d, v, s, n)
+    ON CONFLICT (metric_id, observed_on) DO UPDATE
+        SET value = EXCLUDED.value, source = EXCLUDED.source, note = EXCLUDED.note,
+            updated_at = EXCLUDED.updated_at
+    RETURNING (xmax = 0)
+"""  # noqa: S608 - only the model's own table name is formatted in
+
+
+def _upsert_postgresql(metric: Metric, points: Sequence[Point], now: datetime) -> IngestResult:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _UPSERT_SQL,
+            [
+                metric.pk,
+                now,
+                now,
+                [p.observed_on for p in points],
+                [p.value for p in points],
+                [p.source for p in points],
+                [p.note for p in points],
+            ],
+        )
+        inserted = [row[0] for row in cursor.fetchall()]
+    created = sum(inserted)
+    return {"created": created, "updated": len(inserted) - created}
 
 
 def measurements_import_csv(*, workspace: Workspace, content: bytes) -> IngestResult:

@@ -195,7 +195,7 @@ class TestObjectives:
             ),  # noqa: E501
             (
                 {"period_start": "2026-07-01", "period_end": "2026-06-30"},
-                {"detail": "The period must not end before it starts."},
+                {"period_end": ["The period must not end before it starts."]},
             ),
             ({"status": "done"}, {"status": ['"done" is not a valid choice.']}),
             ({"status": 3}, {"status": ['"3" is not a valid choice.']}),
@@ -257,7 +257,7 @@ class TestObjectives:
             f"{OBJECTIVES}{objective.pk}/", {"period_end": "2026-02-28"}
         )
         assert response.status_code == 400
-        assert response.json() == {"detail": "The period must not end before it starts."}
+        assert response.json() == {"period_end": ["The period must not end before it starts."]}
         objective.refresh_from_db()
         assert objective.period_end == date(2026, 12, 31)
 

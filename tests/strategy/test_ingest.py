@@ -111,6 +111,15 @@ class TestIngest:
         }
         assert Measurement.objects.filter(metric=metric).count() == 10_000
 
+    def test_an_archived_metric_takes_no_measurements(self, metric: Metric) -> None:
+        metric_archive(metric=metric)
+        with pytest.raises(ValidationError) as exc:
+            measurements_ingest(metric=metric, points=[{"observed_on": "2026-01-01", "value": 1}])
+        assert errors_of(exc, "points") == [
+            "This metric is archived; restore it to add measurements."
+        ]
+        assert not Measurement.objects.exists()
+
     def test_an_empty_call_is_refused(self, metric: Metric) -> None:
         with pytest.raises(ValidationError) as exc:
             measurements_ingest(metric=metric, points=[])

@@ -74,7 +74,9 @@ class TestObjectives:
                 period_start=date(2026, 6, 1),
                 period_end=date(2026, 1, 1),
             )
-        assert exc.value.messages == ["The period must not end before it starts."]
+        assert exc.value.message_dict == {
+            "period_end": ["The period must not end before it starts."]
+        }
         assert not Objective.objects.exists()
 
     def test_an_objective_with_children_is_not_deleted(self, workspace: Workspace) -> None:
