@@ -414,8 +414,8 @@ METRIC_ID = OpenApiParameter("metric_id", OpenApiTypes.INT, OpenApiParameter.PAT
             400: OpenApiResponse(
                 VALIDATION_ERROR_SCHEMA,
                 description="Nothing was written. `points` lists every bad point by its "
-                "index (“Item 3: …”); `detail` when the body is not an object or a list, or "
-                "the metric is archived.",
+                "index (“Item 3: …”) or says the metric is archived; `detail` when the body is "
+                "not an object or a list.",
             ),
         },
     ),
@@ -454,10 +454,6 @@ class MeasurementViewSet(mixins.ListModelMixin, WorkspaceViewSet):
                     "detail": "Send one measurement as an object with observed_on and value, "
                     "or a list of such objects."
                 }
-            )
-        if metric.archived_at is not None:
-            raise serializers.ValidationError(
-                {"detail": f"The metric “{metric.key}” is archived: it takes no new measurements."}
             )
         result = services.measurements_ingest(metric=metric, points=points)
         return Response(IngestResultSerializer(result).data)

@@ -330,7 +330,7 @@ class TestWriteMeasurements:
         )
         assert response.status_code == 400
         assert response.json() == {
-            "detail": "The metric “old” is archived: it takes no new measurements."
+            "points": ["This metric is archived; restore it to add measurements."]
         }
         assert not Measurement.objects.exists()
 
