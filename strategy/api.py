@@ -273,6 +273,9 @@ class KeyResultViewSet(StrategyViewSet):
         key_result = services.key_result_update(key_result=serializer.instance, **data)
         serializer.instance = self._with_figures(key_result)
 
+    def perform_destroy(self, instance: KeyResult) -> None:
+        services.key_result_delete(key_result=instance)
+
 
 # --- metrics --------------------------------------------------------------------------------
 

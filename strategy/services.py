@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Model
+from django.db.models import Model, ProtectedError
 from django.utils import timezone
 
 from accounts.models import Membership, User, Workspace
@@ -142,11 +142,16 @@ def objective_archive(*, objective: Objective) -> Objective:
 
 
 def objective_delete(*, objective: Objective) -> None:
-    if objective.children.exists():
-        raise ValidationError(
-            "This objective has sub-objectives: move or delete them first, or archive it."
-        )
-    objective.delete()
+    """Deletes an objective and its key results; one with sub-objectives is refused."""
+    refusal = "This objective has sub-objectives: move or delete them first, or archive it."
+    with transaction.atomic():
+        Workspace.objects.select_for_update().filter(pk=objective.workspace_id).get()
+        if objective.children.exists():
+            raise ValidationError(refusal)
+        try:
+            objective.delete()
+        except ProtectedError as exc:  # a sub-objective created by someone else just now
+            raise ValidationError(refusal) from exc
 
 
 # --- metrics ----------------------------------------------------------------------------------
@@ -200,11 +205,15 @@ def metric_archive(*, metric: Metric) -> Metric:
 
 
 def metric_delete(*, metric: Metric) -> None:
+    """Deletes a metric and its measurements; one that key results measure is refused."""
+    refusal = "Key results measure this metric: archive it instead, or delete them first."
     if metric.key_results.exists():
-        raise ValidationError(
-            "Key results measure this metric: archive it instead, or delete them first."
-        )
-    metric.delete()
+        raise ValidationError(refusal)
+    try:
+        with transaction.atomic():
+            metric.delete()
+    except ProtectedError as exc:  # a key result created by someone else just now
+        raise ValidationError(refusal) from exc
 
 
 # --- key results ------------------------------------------------------------------------------
@@ -218,6 +227,10 @@ def _check_key_result(key_result: KeyResult) -> None:
         errors["objective"] = "The objective is not in this workspace."
     if key_result.metric.workspace_id != key_result.workspace_id:
         errors["metric"] = "The metric is not in this workspace."
+    for name in ("baseline", "target"):
+        value = getattr(key_result, name)
+        if isinstance(value, Decimal) and value.is_finite() and abs(value) >= _VALUE_LIMIT:
+            errors[name] = f"At most {_VALUE_INTEGER_DIGITS} digits before the decimal point."
     if key_result.baseline is not None and key_result.baseline == key_result.target:
         errors["target"] = "The target must differ from the baseline."
     if key_result.start_on and key_result.due_on and key_result.due_on <= key_result.start_on:
@@ -239,6 +252,10 @@ def key_result_update(*, key_result: KeyResult, **changes: Any) -> KeyResult:
     _check_key_result(key_result)
     _save(key_result)
     return key_result
+
+
+def key_result_delete(*, key_result: KeyResult) -> None:
+    key_result.delete()
 
 
 def key_result_archive(*, key_result: KeyResult) -> KeyResult:

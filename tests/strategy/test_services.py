@@ -116,6 +116,10 @@ class TestMetricsAndKeyResults:
         [
             ({"target": Decimal("5")}, {"target": ["The target must differ from the baseline."]}),
             (
+                {"target": Decimal("1e13")},
+                {"target": ["At most 13 digits before the decimal point."]},
+            ),
+            (
                 {"due_on": date(2026, 1, 1)},
                 {"due_on": ["The due date must come after the start date."]},
             ),
