@@ -4,6 +4,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 
 
 class RequestSizeLimitMiddleware:
@@ -31,4 +32,5 @@ class RequestSizeLimitMiddleware:
 def _refuse(request: HttpRequest, status: int, detail: str) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": detail}, status=status)
-    return HttpResponse(detail, status=status, content_type="text/plain; charset=utf-8")
+    # A person in the browser: the page says what happened and that nothing was saved.
+    return render(request, "request_refused.html", {"detail": detail}, status=status)
