@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cache
 from typing import Literal
 
 from django.db.models import (
@@ -94,6 +95,14 @@ def with_window_aggregates(queryset: QuerySet[KeyResult], *, today: date) -> Que
     it, or for a level the value as of its end. One correlated subquery per key result,
     chosen by CASE, each an index range scan on (metric, observed_on)."""
     window_end = Least("due_on", Value(today, output_field=DateField()))
+    return queryset.annotate(w_end=window_end).annotate(w_current=_window_current())
+
+
+@cache
+def _window_current() -> Case:
+    """The CASE of `with_window_aggregates`, built once: it refers to the key result only
+    through OuterRef (`today` lives in the `w_end` annotation), and annotate() resolves a
+    copy of it, so every query reuses it instead of building three subqueries anew."""
     in_window = Measurement.objects.filter(
         metric=OuterRef("metric"),
         observed_on__gte=OuterRef("start_on"),
@@ -107,13 +116,11 @@ def with_window_aggregates(queryset: QuerySet[KeyResult], *, today: date) -> Que
         .order_by("-observed_on")
         .values("value")[:1]
     )
-    return queryset.annotate(w_end=window_end).annotate(
-        w_current=Case(
-            When(metric__aggregation=Aggregation.SUM, then=Subquery(window_sum)),
-            When(metric__aggregation=Aggregation.MEAN, then=Subquery(window_mean)),
-            default=Subquery(last_value),
-            output_field=_VALUE,
-        )
+    return Case(
+        When(metric__aggregation=Aggregation.SUM, then=Subquery(window_sum)),
+        When(metric__aggregation=Aggregation.MEAN, then=Subquery(window_mean)),
+        default=Subquery(last_value),
+        output_field=_VALUE,
     )
 
 
@@ -138,13 +145,28 @@ def figures_of(key_result: KeyResult, *, today: date) -> KeyResultFigures:
     )
 
 
+# Key-result and metric columns that no reader of key_results_with_figures prints.
+_UNREAD_COLUMNS = (
+    "created_at",
+    "updated_at",
+    "metric__description",
+    "metric__source",
+    "metric__created_at",
+    "metric__updated_at",
+)
+
+
 def key_results_with_figures(
     *, workspace: Workspace, today: date, queryset: QuerySet[KeyResult] | None = None
 ) -> list[tuple[KeyResult, KeyResultFigures]]:
     """Key results of the workspace with their figures, in one query."""
     base = queryset if queryset is not None else KeyResult.objects.all()
+    # Only the metric comes along (pages print its name and unit); a caller that prints the
+    # objective passes a queryset with select_related("objective"), since select_related
+    # adds up. Columns no caller reads stay in the database.
     rows = with_window_aggregates(
-        base.filter(workspace=workspace).select_related("metric", "objective"), today=today
+        base.filter(workspace=workspace).select_related("metric").defer(*_UNREAD_COLUMNS),
+        today=today,
     )
     return [(kr, figures_of(kr, today=today)) for kr in rows]
 
@@ -236,3 +258,16 @@ def measurements_for(
     if date_to is not None:
         measurements = measurements.filter(observed_on__lte=date_to)
     return measurements.order_by("observed_on")
+
+
+def measurement_series(
+    *, metric: Metric, date_from: date | None = None, date_to: date | None = None
+) -> list[tuple[date, Decimal]]:
+    """(observed_on, value) of the metric in the range, oldest first: plain tuples from the
+    (metric, observed_on) index, no model instances — what a chart plots."""
+    series: list[tuple[date, Decimal]] = list(
+        measurements_for(metric=metric, date_from=date_from, date_to=date_to).values_list(
+            "observed_on", "value"
+        )
+    )
+    return series

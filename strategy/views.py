@@ -32,11 +32,12 @@ from strategy.forms import (
     add_service_errors,
     quarter_of,
 )
-from strategy.models import KeyResult, Metric, Objective
+from strategy.models import KeyResult, Measurement, Metric, Objective
 from strategy.selectors import (
     KeyResultFigures,
     flatten,
     key_results_with_figures,
+    measurement_series,
     measurements_for,
     metrics_for,
     objective_tree,
@@ -353,6 +354,11 @@ def _chart_range(request: HttpRequest, today: date) -> tuple[date, date, DateRan
     return date_from or date_to - timedelta(days=CHART_DAYS), date_to, form
 
 
+def latest_measurements(metric: Metric) -> list[Measurement]:
+    """The rows of the page's "Latest measurements" table, newest first."""
+    return list(measurements_for(metric=metric).order_by("-observed_on")[:LATEST_ROWS])
+
+
 def _metric_page(
     request: HttpRequest,
     membership: Membership,
@@ -365,22 +371,21 @@ def _metric_page(
     workspace = membership.workspace
     today = services.workspace_today(workspace)
     date_from, date_to, range_form = _chart_range(request, today)
-    points = list(
-        measurements_for(metric=metric, date_from=date_from, date_to=date_to).values_list(
-            "observed_on", "value"
-        )
-    )
+    points = measurement_series(metric=metric, date_from=date_from, date_to=date_to)
     key_results = [
         key_result_row(kr, figures)
         for kr, figures in key_results_with_figures(
             workspace=workspace,
             today=today,
-            queryset=KeyResult.objects.filter(metric=metric, archived_at__isnull=True),
+            # The page names each key result's objective.
+            queryset=KeyResult.objects.filter(
+                metric=metric, archived_at__isnull=True
+            ).select_related("objective"),
         )
     ]
     latest = [
         {"measurement": m, "value_text": with_unit(number(m.value), metric.unit)}
-        for m in measurements_for(metric=metric).order_by("-observed_on")[:LATEST_ROWS]
+        for m in latest_measurements(metric)
     ]
     chart = {
         "name": metric.name,
