@@ -9,7 +9,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from accounts.models import User, Workspace
 from strategy.models import (
@@ -17,6 +17,7 @@ from strategy.models import (
     VALUE_PLACES,
     Aggregation,
     Direction,
+    KeyResult,
     Metric,
     MetricCategory,
     Objective,
@@ -159,10 +160,25 @@ class KeyResultForm(forms.Form):
     start_on = forms.DateField(label="Starts on", widget=DateInput())
     due_on = forms.DateField(label="Due on", widget=DateInput())
 
-    def __init__(self, *args: Any, workspace: Workspace, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, workspace: Workspace, instance: KeyResult | None = None, **kwargs: Any
+    ) -> None:
+        if instance is not None and "initial" not in kwargs:
+            kwargs["initial"] = {
+                "metric": instance.metric_id,
+                "title": instance.title,
+                "baseline": instance.baseline,
+                "target": instance.target,
+                "start_on": instance.start_on,
+                "due_on": instance.due_on,
+            }
         super().__init__(*args, **kwargs)
+        # Live metrics only; a key result being edited keeps its own, even once archived.
+        live = Q(archived_at__isnull=True)
+        if instance is not None:
+            live |= Q(pk=instance.metric_id)
         self.fields["metric"].queryset = Metric.objects.filter(  # type: ignore[attr-defined]
-            workspace=workspace, archived_at__isnull=True
+            live, workspace=workspace
         ).order_by("name")
 
     def clean(self) -> dict[str, Any]:

@@ -15,6 +15,26 @@ workspace_patterns = [
         name="objective-edit",
     ),
     path(
+        "strategy/objectives/<int:objective_id>/archive/",
+        views.objective_archive,
+        name="objective-archive",
+    ),
+    path(
+        "strategy/objectives/<int:objective_id>/delete/",
+        views.objective_delete,
+        name="objective-delete",
+    ),
+    path(
+        "strategy/key-results/<int:key_result_id>/edit/",
+        views.key_result_edit,
+        name="key-result-edit",
+    ),
+    path(
+        "strategy/key-results/<int:key_result_id>/archive/",
+        views.key_result_archive,
+        name="key-result-archive",
+    ),
+    path(
         "strategy/objectives/<int:objective_id>/key-results/new/",
         views.key_result_create,
         name="key-result-create",
@@ -23,6 +43,7 @@ workspace_patterns = [
     path("metrics/new/", views.metric_create, name="metric-create"),
     path("metrics/<int:metric_id>/", views.metric_detail, name="metric"),
     path("metrics/<int:metric_id>/edit/", views.metric_edit, name="metric-edit"),
+    path("metrics/<int:metric_id>/archive/", views.metric_archive, name="metric-archive"),
     path(
         "metrics/<int:metric_id>/measurements/",
         views.measurement_add,

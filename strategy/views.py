@@ -32,7 +32,7 @@ from strategy.forms import (
     add_service_errors,
     quarter_of,
 )
-from strategy.models import KeyResult, Measurement, Metric, Objective
+from strategy.models import KeyResult, Measurement, Metric, Objective, ObjectiveStatus
 from strategy.selectors import (
     KeyResultFigures,
     flatten,
@@ -124,6 +124,11 @@ class ObjectiveRow:
     objective: Objective
     indent: int  # depth in the tree, capped so deep trees stay readable
     key_results: list[KeyResultRow]
+    has_children: bool = False  # among the objectives shown; the delete service checks all
+
+    @property
+    def archived(self) -> bool:
+        return self.objective.status == ObjectiveStatus.ARCHIVED
 
 
 # --- access ---------------------------------------------------------------------------------
@@ -136,6 +141,44 @@ def member(request: HttpRequest, workspace_slug: str, *, write: bool = False) ->
     if (write or request.method == "POST") and not has_scope(membership, "write"):
         raise PermissionDenied("Your role in this workspace can read but not change it.")
     return membership
+
+
+def shows_archived(request: HttpRequest) -> bool:
+    """Lists hide archived items unless the address asks for them: ?archived=1."""
+    return request.GET.get("archived") == "1"
+
+
+def confirm_page(
+    request: HttpRequest,
+    membership: Membership,
+    nav: str,
+    *,
+    title: str,
+    question: str,
+    consequences: list[str],
+    button: str,
+    cancel_url: str,
+    crumb_url: str,
+    crumb: str,
+    danger: bool = False,
+    errors: list[str] | None = None,
+    refusal: str = "",
+) -> HttpResponse:
+    """The step between a button and a write: says what will happen, then POSTs here.
+    With a refusal it explains why the action is not possible and offers no button."""
+    context = {
+        "title": title,
+        "question": question,
+        "consequences": consequences,
+        "button": button,
+        "cancel_url": cancel_url,
+        "crumb_url": crumb_url,
+        "crumb": crumb,
+        "danger": danger,
+        "errors": errors or [],
+        "refusal": refusal,
+    }
+    return page(request, "strategy/confirm.html", membership, nav, context)
 
 
 def page(
@@ -163,12 +206,16 @@ def strategy_page(request: HttpRequest, workspace_slug: str) -> HttpResponse:
     membership = member(request, workspace_slug)
     workspace = membership.workspace
     today = services.workspace_today(workspace)
-    nodes = flatten(objective_tree(workspace=workspace, today=today))
+    show_archived = shows_archived(request)
+    nodes = flatten(
+        objective_tree(workspace=workspace, today=today, include_archived=show_archived)
+    )
     rows = [
         ObjectiveRow(
             objective=node.objective,
             indent=min(node.depth, MAX_INDENT),
             key_results=[key_result_row(kr, f) for kr, f in node.key_results],
+            has_children=bool(node.children),
         )
         for node in nodes
     ]
@@ -183,6 +230,7 @@ def strategy_page(request: HttpRequest, workspace_slug: str) -> HttpResponse:
         "objective_count": len(rows),
         "key_result_count": len(key_results),
         "pace_counts": pace_counts,
+        "show_archived": show_archived,
     }
     return page(request, "strategy/strategy.html", membership, "strategy", context)
 
@@ -275,13 +323,161 @@ def key_result_create(request: HttpRequest, workspace_slug: str, objective_id: i
     return page(request, "strategy/key_result_form.html", membership, "strategy", context)
 
 
+@login_required
+@require_http_methods(["GET", "POST"])
+def objective_archive(request: HttpRequest, workspace_slug: str, objective_id: int) -> HttpResponse:
+    membership = member(request, workspace_slug, write=True)
+    workspace = membership.workspace
+    objective = _objective_of(workspace, objective_id)
+    if request.method == "POST":
+        services.objective_archive(objective=objective)
+        messages.success(
+            request,
+            f"Objective “{objective.title}” archived. It is hidden from the strategy page; "
+            "“Show archived” lists it, and its status brings it back.",
+        )
+        return redirect("strategy:strategy", workspace.slug)
+    return confirm_page(
+        request,
+        membership,
+        "strategy",
+        title="Archive objective",
+        question=f"Archive the objective “{objective.title}”?",
+        consequences=[
+            "It leaves the strategy page; “Show archived” still lists it, greyed.",
+            "Its key results and their history are kept. Its sub-objectives stay where they are.",
+            "To bring it back, edit it and change its status.",
+        ],
+        button="Archive objective",
+        cancel_url=_objective_url(workspace, objective),
+        crumb_url=reverse("strategy:strategy", args=[workspace.slug]),
+        crumb="Strategy",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def objective_delete(request: HttpRequest, workspace_slug: str, objective_id: int) -> HttpResponse:
+    membership = member(request, workspace_slug, write=True)
+    workspace = membership.workspace
+    objective = _objective_of(workspace, objective_id)
+    errors: list[str] = []
+    if request.method == "POST":
+        title = objective.title
+        try:
+            services.objective_delete(objective=objective)
+        except ValidationError as exc:
+            errors = exc.messages
+        else:
+            messages.success(request, f"Objective “{title}” deleted.")
+            return redirect("strategy:strategy", workspace.slug)
+    children = objective.children.count()
+    key_results = objective.key_results.count()
+    refusal = ""
+    if children and not errors:
+        refusal = (
+            f"“{objective.title}” has {children} sub-objective{'s' if children > 1 else ''}: "
+            "move or delete them first, or archive it instead."
+        )
+    return confirm_page(
+        request,
+        membership,
+        "strategy",
+        title="Delete objective",
+        question=f"Delete the objective “{objective.title}” for good?",
+        consequences=[
+            {0: "It has no key results.", 1: "Its key result is deleted with it."}.get(
+                key_results, f"Its {key_results} key results are deleted with it."
+            ),
+            "The metrics and their measurements stay in the metric dictionary.",
+            "This cannot be undone; archive it instead to keep its history.",
+        ],
+        button="Delete objective",
+        cancel_url=_objective_url(workspace, objective),
+        crumb_url=reverse("strategy:strategy", args=[workspace.slug]),
+        crumb="Strategy",
+        danger=True,
+        errors=errors,
+        refusal=refusal,
+    )
+
+
+def _key_result_of(workspace: Workspace, key_result_id: int) -> KeyResult:
+    """A live key result of the workspace; archived ones are gone from the pages."""
+    return get_object_or_404(
+        KeyResult.objects.select_related("workspace", "objective", "metric"),
+        pk=key_result_id,
+        workspace=workspace,
+        archived_at__isnull=True,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def key_result_edit(request: HttpRequest, workspace_slug: str, key_result_id: int) -> HttpResponse:
+    membership = member(request, workspace_slug, write=True)
+    workspace = membership.workspace
+    key_result = _key_result_of(workspace, key_result_id)
+    objective = key_result.objective
+    if request.method == "POST":
+        form = KeyResultForm(request.POST, workspace=workspace, instance=key_result)
+        if form.is_valid():
+            try:
+                services.key_result_update(key_result=key_result, **form.cleaned_data)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                label = key_result.title or key_result.metric.name
+                messages.success(request, f"Key result “{label}” saved.")
+                return redirect(_objective_url(workspace, objective))
+    else:
+        form = KeyResultForm(workspace=workspace, instance=key_result)
+    context = {"form": form, "objective": objective, "key_result": key_result, "has_metrics": True}
+    return page(request, "strategy/key_result_form.html", membership, "strategy", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def key_result_archive(
+    request: HttpRequest, workspace_slug: str, key_result_id: int
+) -> HttpResponse:
+    membership = member(request, workspace_slug, write=True)
+    workspace = membership.workspace
+    key_result = _key_result_of(workspace, key_result_id)
+    objective = key_result.objective
+    label = key_result.title or key_result.metric.name
+    if request.method == "POST":
+        services.key_result_archive(key_result=key_result)
+        messages.success(
+            request,
+            f"Key result “{label}” archived. It no longer shows on the strategy and metric pages.",
+        )
+        return redirect(_objective_url(workspace, objective))
+    return confirm_page(
+        request,
+        membership,
+        "strategy",
+        title="Archive key result",
+        question=f"Archive the key result “{label}” of “{objective.title}”?",
+        consequences=[
+            "It leaves the strategy page and the page of its metric.",
+            f"The metric “{key_result.metric.name}” and its measurements stay as they are.",
+        ],
+        button="Archive key result",
+        cancel_url=_objective_url(workspace, objective),
+        crumb_url=reverse("strategy:strategy", args=[workspace.slug]),
+        crumb="Strategy",
+    )
+
+
 # --- metrics ----------------------------------------------------------------------------------
 
 
 @login_required
 def metric_list(request: HttpRequest, workspace_slug: str) -> HttpResponse:
     membership = member(request, workspace_slug)
-    metrics = list(metrics_for(workspace=membership.workspace))
+    show_archived = shows_archived(request)
+    metrics = list(metrics_for(workspace=membership.workspace, include_archived=show_archived))
     rows = [
         {
             "metric": m,
@@ -291,7 +487,8 @@ def metric_list(request: HttpRequest, workspace_slug: str) -> HttpResponse:
         }
         for m in metrics
     ]
-    return page(request, "strategy/metric_list.html", membership, "metrics", {"rows": rows})
+    context = {"rows": rows, "show_archived": show_archived}
+    return page(request, "strategy/metric_list.html", membership, "metrics", context)
 
 
 def _metric_of(workspace: Workspace, metric_id: int) -> Metric:
@@ -341,6 +538,43 @@ def metric_edit(request: HttpRequest, workspace_slug: str, metric_id: int) -> Ht
         form = MetricForm(workspace=workspace, instance=metric)
     context = {"form": form, "metric": metric}
     return page(request, "strategy/metric_form.html", membership, "metrics", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def metric_archive(request: HttpRequest, workspace_slug: str, metric_id: int) -> HttpResponse:
+    membership = member(request, workspace_slug, write=True)
+    workspace = membership.workspace
+    metric = _metric_of(workspace, metric_id)
+    if request.method == "POST":
+        services.metric_archive(metric=metric)
+        messages.success(
+            request,
+            f"Metric “{metric.name}” archived. It is hidden from the dictionary and takes "
+            "no new values.",
+        )
+        return redirect("strategy:metric", workspace.slug, metric.pk)
+    key_results = metric.key_results.filter(archived_at__isnull=True).count()
+    return confirm_page(
+        request,
+        membership,
+        "metrics",
+        title="Archive metric",
+        question=f"Archive the metric “{metric.name}”?",
+        consequences=[
+            "It leaves the metric dictionary; “Show archived” still lists it.",
+            "Its measurements are kept, but it takes no new values from the page, "
+            "CSV files or the API.",
+            f"{key_results} key result{'s' if key_results != 1 else ''} measure it; "
+            "they keep their figures."
+            if key_results
+            else "No key result measures it.",
+        ],
+        button="Archive metric",
+        cancel_url=reverse("strategy:metric", args=[workspace.slug, metric.pk]),
+        crumb_url=reverse("strategy:metrics", args=[workspace.slug]),
+        crumb="Metrics",
+    )
 
 
 def _chart_range(request: HttpRequest, today: date) -> tuple[date, date, DateRangeForm]:
