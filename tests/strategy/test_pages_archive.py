@@ -265,8 +265,10 @@ class TestObjectiveArchive:
         assert f'class="objective" id="objective-{kept.pk}"' in html
         assert 'status--archived">Archived</span>' in html
         assert "Hide archived" in text_of(archived)
-        # An archived objective offers no second "Archive"
+        # An archived objective offers no second "Archive", nor new key results
         assert f"/w/acme/strategy/objectives/{gone.pk}/archive/" not in html
+        assert f"/w/acme/strategy/objectives/{gone.pk}/key-results/new/" not in html
+        assert f"/w/acme/strategy/objectives/{gone.pk}/edit/" in html  # its status restores it
         assert f"/w/acme/strategy/objectives/{kept.pk}/archive/" in html
 
     def test_a_viewer_may_show_archived_objectives_but_sees_no_buttons(
