@@ -1,4 +1,5 @@
-"""Writes of initiatives. For now: the lifecycle (DESIGN.md "Initiative lifecycle").
+"""Writes of initiatives: the lifecycle (DESIGN.md "Initiative lifecycle"), alignments,
+expected impacts and ideas.
 
 `initiative_transition` is the only way an initiative changes status: it checks the
 guards on the row it has locked, so two concurrent transitions cannot both win, and it
@@ -6,14 +7,28 @@ writes the Decision of every change.
 """
 
 from datetime import date, timedelta
+from typing import Any
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
-from accounts.models import User
-from initiatives.models import Decision, DecisionKind, Initiative, Status
+from accounts.models import Membership, User, Workspace
+from initiatives.models import (
+    Alignment,
+    Decision,
+    DecisionKind,
+    ExpectedImpact,
+    Idea,
+    IdeaStatus,
+    Initiative,
+    Status,
+    Vote,
+)
 from pm_value.api.errors import DomainError
-from strategy.models import ObjectiveStatus
+from pm_value.model_writes import assign_fields, save_validated
+from strategy.models import Metric, Objective, ObjectiveStatus
 from strategy.services import workspace_today
 
 # from status → {to status: the decision kind written}
@@ -157,4 +172,181 @@ def initiative_transition(
             decided_by=by,
             decided_at=timezone.now(),
         )
+    return locked
+
+
+# --- initiatives, alignments, expected impacts ------------------------------------------------
+
+INITIATIVE_FIELDS = (
+    "title",
+    "summary",
+    "problem",
+    "hypothesis",
+    "team",
+    "owner",
+    "kind",
+    "tactical_rationale",
+    "horizon",
+    "effort_weeks",
+    "confidence",
+    "reach",
+    "impact",
+    "start_on",
+    "target_on",
+    "measurement_window_days",
+)
+
+
+def _check_initiative_refs(initiative: Initiative) -> None:
+    errors: dict[str, str] = {}
+    if initiative.team is not None and initiative.team.workspace_id != initiative.workspace_id:
+        errors["team"] = "The team is not in this workspace."
+    if (
+        initiative.owner is not None
+        and not Membership.objects.filter(
+            workspace_id=initiative.workspace_id, user=initiative.owner
+        ).exists()
+    ):
+        errors["owner"] = "This person is not a member of this workspace."
+    if errors:
+        raise ValidationError(errors)
+
+
+def initiative_create(*, workspace: Workspace, **fields: Any) -> Initiative:
+    """A new initiative starts as proposed; its status changes only by transitions."""
+    initiative = Initiative(workspace=workspace)
+    assign_fields(initiative, fields, INITIATIVE_FIELDS)
+    _check_initiative_refs(initiative)
+    save_validated(initiative)
+    return initiative
+
+
+def initiative_update(*, initiative: Initiative, **changes: Any) -> Initiative:
+    assign_fields(initiative, changes, INITIATIVE_FIELDS)
+    _check_initiative_refs(initiative)
+    save_validated(initiative)
+    return initiative
+
+
+def _check_weights(initiative: Initiative, weight: int, exclude_pk: int | None) -> None:
+    others = Alignment.objects.filter(initiative=initiative)
+    if exclude_pk is not None:
+        others = others.exclude(pk=exclude_pk)
+    total = (others.aggregate(total=Sum("weight"))["total"] or 0) + weight
+    if total > 100:
+        raise ValidationError(
+            {"weight": f"The weights of this initiative would add up to {total}; at most 100."}
+        )
+
+
+def alignment_create(
+    *, initiative: Initiative, objective: Objective, weight: int = 100, rationale: str = ""
+) -> Alignment:
+    if objective.workspace_id != initiative.workspace_id:
+        raise ValidationError({"objective": "The objective is not in this workspace."})
+    with transaction.atomic():
+        # Alignments of one initiative change one at a time: the sum check holds.
+        Initiative.objects.select_for_update().filter(pk=initiative.pk).values_list("pk").get()
+        _check_weights(initiative, weight, None)
+        alignment = Alignment(
+            initiative=initiative, objective=objective, weight=weight, rationale=rationale
+        )
+        save_validated(alignment)
+    return alignment
+
+
+def alignment_update(
+    *, alignment: Alignment, weight: int, rationale: str | None = None
+) -> Alignment:
+    with transaction.atomic():
+        Initiative.objects.select_for_update().filter(pk=alignment.initiative_id).values_list(
+            "pk"
+        ).get()
+        _check_weights(alignment.initiative, weight, alignment.pk)
+        alignment.weight = weight
+        if rationale is not None:
+            alignment.rationale = rationale
+        save_validated(alignment)
+    return alignment
+
+
+def expected_impact_create(
+    *, initiative: Initiative, metric: Metric, **fields: Any
+) -> ExpectedImpact:
+    if metric.workspace_id != initiative.workspace_id:
+        raise ValidationError({"metric": "The metric is not in this workspace."})
+    impact = ExpectedImpact(initiative=initiative, metric=metric)
+    assign_fields(impact, fields, ("expected_change", "confidence", "attribution"))
+    save_validated(impact)
+    return impact
+
+
+# --- ideas ---------------------------------------------------------------------------------------
+
+
+class IdeaRefused(DomainError):
+    """An idea operation its state does not allow (HTTP 409)."""
+
+
+def idea_submit(
+    *, workspace: Workspace, by: User, title: str, description: str = "", source: str = "other"
+) -> Idea:
+    idea = Idea(
+        workspace=workspace,
+        submitted_by=by,
+        title=title.strip(),
+        description=description.strip(),
+        source=source,
+    )
+    save_validated(idea)
+    return idea
+
+
+def idea_vote(*, idea: Idea, by: User) -> Vote:
+    """One vote per person and idea; a second vote is refused, not counted."""
+    if idea.status in (IdeaStatus.PROMOTED, IdeaStatus.DECLINED):
+        raise IdeaRefused(
+            f"This idea is {IdeaStatus(idea.status).label.lower()}; it takes no votes."
+        )
+    try:
+        with transaction.atomic():
+            return Vote.objects.create(idea=idea, user=by)
+    except IntegrityError as exc:
+        raise IdeaRefused("You have already voted for this idea.") from exc
+
+
+def idea_promote(*, idea: Idea, by: User) -> Initiative:
+    """Turns the idea into a proposed initiative, linked both ways."""
+    with transaction.atomic():
+        locked = Idea.objects.select_for_update().get(pk=idea.pk)
+        if locked.status == IdeaStatus.PROMOTED:
+            raise IdeaRefused("This idea is already an initiative.")
+        if locked.status == IdeaStatus.DECLINED:
+            raise IdeaRefused("A declined idea cannot be promoted.")
+        initiative = initiative_create(
+            workspace=locked.workspace,
+            title=locked.title,
+            summary=locked.description,
+            owner=by,
+        )
+        locked.status = IdeaStatus.PROMOTED
+        locked.promoted_to = initiative
+        locked.save(update_fields=["status", "promoted_to"])
+    return initiative
+
+
+def idea_decline(*, idea: Idea, by: User, reason: str) -> Idea:
+    if len(reason.strip()) < MIN_RATIONALE:
+        raise ValidationError(
+            {"reason": f"Say why the idea is declined: at least {MIN_RATIONALE} characters."}
+        )
+    with transaction.atomic():
+        locked = Idea.objects.select_for_update().get(pk=idea.pk)
+        if locked.status in (IdeaStatus.PROMOTED, IdeaStatus.DECLINED):
+            raise IdeaRefused(f"This idea is already {IdeaStatus(locked.status).label.lower()}.")
+        locked.status = IdeaStatus.DECLINED
+        locked.decline_reason = reason.strip()
+        locked.declined_by = by
+        locked.declined_at = timezone.now()
+        locked.save(update_fields=["status", "decline_reason", "declined_by", "declined_at"])
     return locked

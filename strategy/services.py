@@ -6,7 +6,7 @@ call writes nothing and says why in words (Django ValidationError, field by fiel
 
 import csv
 import io
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
@@ -14,11 +14,12 @@ from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Model, ProtectedError
+from django.db import connection, transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 
 from accounts.models import Membership, User, Workspace
+from pm_value.model_writes import assign_fields, save_validated
 from strategy.models import (
     VALUE_DIGITS,
     VALUE_PLACES,
@@ -60,28 +61,6 @@ def _check_member(workspace: Workspace, user: User | None, field: str) -> None:
         raise ValidationError({field: "This person is not a member of this workspace."})
 
 
-def _save(instance: Model, *, exclude: Sequence[str] = ()) -> None:
-    """Validates every field (lengths, choices, constraints) and saves; a constraint that
-    a concurrent write broke after validation still answers in words."""
-    instance.full_clean(exclude=list(exclude))
-    try:
-        with transaction.atomic():
-            instance.save()
-    except IntegrityError as exc:
-        raise ValidationError(
-            "This change conflicts with one made at the same moment; reload and try again."
-        ) from exc
-
-
-def _apply(instance: Model, changes: Mapping[str, Any], allowed: Iterable[str]) -> None:
-    allowed = set(allowed)
-    unknown = set(changes) - allowed
-    if unknown:
-        raise ValidationError(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
-    for name, value in changes.items():
-        setattr(instance, name, value)
-
-
 # --- objectives -----------------------------------------------------------------------------
 
 OBJECTIVE_FIELDS = (
@@ -115,11 +94,11 @@ def _check_parent(objective: Objective) -> None:
 
 def objective_create(*, workspace: Workspace, **fields: Any) -> Objective:
     objective = Objective(workspace=workspace)
-    _apply(objective, fields, OBJECTIVE_FIELDS)
+    assign_fields(objective, fields, OBJECTIVE_FIELDS)
     _check_period(objective)
     _check_parent(objective)
     _check_member(workspace, objective.owner, "owner")
-    _save(objective)
+    save_validated(objective)
     return objective
 
 
@@ -127,11 +106,11 @@ def objective_update(*, objective: Objective, **changes: Any) -> Objective:
     with transaction.atomic():
         # Tree changes of a workspace go one at a time, so two moves cannot make a cycle.
         Workspace.objects.select_for_update().filter(pk=objective.workspace_id).get()
-        _apply(objective, changes, OBJECTIVE_FIELDS)
+        assign_fields(objective, changes, OBJECTIVE_FIELDS)
         _check_period(objective)
         _check_parent(objective)
         _check_member(objective.workspace, objective.owner, "owner")
-        _save(objective)
+        save_validated(objective)
     return objective
 
 
@@ -182,18 +161,18 @@ def _check_metric_key(metric: Metric) -> None:
 
 def metric_create(*, workspace: Workspace, **fields: Any) -> Metric:
     metric = Metric(workspace=workspace)
-    _apply(metric, fields, METRIC_FIELDS)
+    assign_fields(metric, fields, METRIC_FIELDS)
     _check_metric_key(metric)
     _check_member(workspace, metric.owner, "owner")
-    _save(metric)
+    save_validated(metric)
     return metric
 
 
 def metric_update(*, metric: Metric, **changes: Any) -> Metric:
-    _apply(metric, changes, METRIC_FIELDS)
+    assign_fields(metric, changes, METRIC_FIELDS)
     _check_metric_key(metric)
     _check_member(metric.workspace, metric.owner, "owner")
-    _save(metric)
+    save_validated(metric)
     return metric
 
 
@@ -241,16 +220,16 @@ def _check_key_result(key_result: KeyResult) -> None:
 
 def key_result_create(*, workspace: Workspace, **fields: Any) -> KeyResult:
     key_result = KeyResult(workspace=workspace)
-    _apply(key_result, fields, KEY_RESULT_FIELDS)
+    assign_fields(key_result, fields, KEY_RESULT_FIELDS)
     _check_key_result(key_result)
-    _save(key_result)
+    save_validated(key_result)
     return key_result
 
 
 def key_result_update(*, key_result: KeyResult, **changes: Any) -> KeyResult:
-    _apply(key_result, changes, KEY_RESULT_FIELDS)
+    assign_fields(key_result, changes, KEY_RESULT_FIELDS)
     _check_key_result(key_result)
-    _save(key_result)
+    save_validated(key_result)
     return key_result
 
 
