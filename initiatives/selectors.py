@@ -1,0 +1,297 @@
+"""Reads of initiatives and the realized-impact and priority math of DESIGN.md §3.
+
+The figures of every expected impact of a set of initiatives come from one SQL query: the
+impacts with their metrics, each annotated with correlated aggregates over its metric's
+measurements before and after the release (on the (metric, observed_on) index), then
+plain Decimal arithmetic. The number of queries does not grow with the number of
+initiatives, impacts or measurements.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from functools import cache
+from typing import Any, Literal
+
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import (
+    Case,
+    DateField,
+    DecimalField,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Least
+from django.db.models.sql.compiler import SQLCompiler
+
+from initiatives.models import ExpectedImpact, Initiative
+from strategy.models import VALUE_DIGITS, VALUE_PLACES, Aggregation, Direction, Measurement
+
+ImpactStatus = Literal["not_started", "measuring", "measured", "no_data"]
+HUNDRED = Decimal(100)
+_VALUE = DecimalField(max_digits=VALUE_DIGITS, decimal_places=VALUE_PLACES)
+
+
+class _AddDays(Func):
+    """date + n days, a date (n an integer expression, may be negative)."""
+
+    arity = 2
+    output_field = DateField()
+    template = "(%(expressions)s)"
+    arg_joiner = " + "  # PostgreSQL: date + integer is a date
+
+    def as_sqlite(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any
+    ) -> tuple[str, tuple[Any, ...]]:
+        day, days = self.get_source_expressions()
+        day_sql, day_params = compiler.compile(day)
+        days_sql, days_params = compiler.compile(days)
+        return f"date({day_sql}, ({days_sql}) || ' days')", (*day_params, *days_params)
+
+
+class _DaysBetween(Func):
+    """later − earlier in whole days, an integer."""
+
+    arity = 2
+    output_field = IntegerField()
+    template = "(%(expressions)s)"
+    arg_joiner = " - "  # PostgreSQL: date − date is an integer of days
+
+    def as_sqlite(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any
+    ) -> tuple[str, tuple[Any, ...]]:
+        later, earlier = self.get_source_expressions()
+        later_sql, later_params = compiler.compile(later)
+        earlier_sql, earlier_params = compiler.compile(earlier)
+        return (
+            f"CAST(julianday({later_sql}) - julianday({earlier_sql}) AS INTEGER)",
+            (*later_params, *earlier_params),
+        )
+
+
+@dataclass(frozen=True)
+class ImpactFigures:
+    expected_change: Decimal
+    expected_value: Decimal | None
+    risk_adjusted_value: Decimal | None
+    realized_change: Decimal | None
+    realized_value: Decimal | None
+    realization: Decimal | None
+    status: ImpactStatus
+    window_start: date | None
+    release_date: date | None
+    window_end: date | None
+
+
+@dataclass(frozen=True)
+class ImpactTotals:
+    expected_value: Decimal | None
+    risk_adjusted_value: Decimal | None
+    realized_value: Decimal | None
+    realization: Decimal | None
+
+
+def with_release_aggregates(
+    queryset: QuerySet[ExpectedImpact], *, today: date
+) -> QuerySet[ExpectedImpact]:
+    """Annotates each impact with the window bounds of its initiative's release R —
+    `w_end` E = min(today, R + W) and `w_start` R − L with L = E − R — and the aggregates
+    its metric's aggregation needs: `before_value`, `after_value` (sums of (R − L, R] and
+    (R, E], or for a level the value as of R and the latest in (R, E]) and, for a mean,
+    `before_count` and `after_count`. NULL where a window holds no measurement."""
+    released_on = F("initiative__released_on")
+    window_days = F("initiative__measurement_window_days")
+    today_value = Value(today, output_field=DateField())
+    span = Least(window_days, _DaysBetween(today_value, released_on))
+    return queryset.annotate(
+        r_on=released_on,
+        w_end=_AddDays(released_on, span),
+        w_start=_AddDays(released_on, span * Value(-1)),
+    ).annotate(**_release_aggregates())
+
+
+@cache
+def _release_aggregates() -> dict[str, Case]:
+    """The CASEs of `with_release_aggregates`, built once: they refer to the impact only
+    through OuterRef, and annotate() resolves a copy."""
+    metric = OuterRef("metric")
+    before = Measurement.objects.filter(
+        metric=metric, observed_on__gt=OuterRef("w_start"), observed_on__lte=OuterRef("r_on")
+    ).order_by()
+    after = Measurement.objects.filter(
+        metric=metric, observed_on__gt=OuterRef("r_on"), observed_on__lte=OuterRef("w_end")
+    ).order_by()
+    # Plain SQL aggregates (no GROUP BY): NULL (sum) or 0 (count) on an empty window.
+    sum_of = Func(F("value"), function="SUM", output_field=_VALUE)
+    count_of = Func(F("id"), function="COUNT", output_field=IntegerField())
+    level_at_release = (
+        Measurement.objects.filter(metric=metric, observed_on__lte=OuterRef("r_on"))
+        .order_by("-observed_on")
+        .values("value")[:1]
+    )
+    level_after = after.order_by("-observed_on").values("value")[:1]
+    flow = (Aggregation.SUM, Aggregation.MEAN)
+    return {
+        "before_value": Case(
+            When(metric__aggregation__in=flow, then=Subquery(before.values(s=sum_of))),
+            default=Subquery(level_at_release),
+            output_field=_VALUE,
+        ),
+        "after_value": Case(
+            When(metric__aggregation__in=flow, then=Subquery(after.values(s=sum_of))),
+            default=Subquery(level_after),
+            output_field=_VALUE,
+        ),
+        "before_count": Case(
+            When(metric__aggregation=Aggregation.MEAN, then=Subquery(before.values(c=count_of))),
+            default=None,
+            output_field=IntegerField(),
+        ),
+        "after_count": Case(
+            When(metric__aggregation=Aggregation.MEAN, then=Subquery(after.values(c=count_of))),
+            default=None,
+            output_field=IntegerField(),
+        ),
+    }
+
+
+def _change(impact: ExpectedImpact) -> Decimal | None:
+    """The metric's change over the release of an annotated impact; None without data."""
+    before: Decimal | None = impact.before_value  # type: ignore[attr-defined]
+    after: Decimal | None = impact.after_value  # type: ignore[attr-defined]
+    if before is None or after is None:
+        return None
+    if impact.metric.aggregation == Aggregation.MEAN:
+        before_count: int = impact.before_count  # type: ignore[attr-defined]
+        after_count: int = impact.after_count  # type: ignore[attr-defined]
+        return after / after_count - before / before_count
+    return after - before
+
+
+def figures_of(impact: ExpectedImpact, *, initiative: Initiative, today: date) -> ImpactFigures:
+    """Figures of an impact annotated by `with_release_aggregates` (no query)."""
+    value_per_unit = impact.metric.value_per_unit
+    expected_change = impact.expected_change
+    expected_value = None if value_per_unit is None else expected_change * value_per_unit
+    risk_adjusted_value = (
+        None if expected_value is None else expected_value * impact.confidence / HUNDRED
+    )
+    released_on = initiative.released_on
+    status: ImpactStatus
+    realized_change: Decimal | None = None
+    window_start = window_end = None
+    if released_on is None or released_on > today:
+        status = "not_started"
+    else:
+        full_end = released_on + timedelta(days=initiative.measurement_window_days)
+        window_end = min(today, full_end)
+        span = window_end - released_on
+        window_start = released_on - span
+        status = "measuring" if today < full_end else "measured"
+        # Released today (L < 1): both windows are empty and nothing is due yet.
+        if span.days >= 1:
+            change = _change(impact)
+            if change is None:
+                status = "no_data"
+            else:
+                improvement = change if impact.metric.direction == Direction.INCREASE else -change
+                realized_change = improvement * impact.attribution / HUNDRED
+    realized_value = (
+        None
+        if realized_change is None or value_per_unit is None
+        else realized_change * value_per_unit
+    )
+    realization = (
+        None
+        if realized_change is None or expected_change == 0
+        else realized_change / expected_change
+    )
+    return ImpactFigures(
+        expected_change=expected_change,
+        expected_value=expected_value,
+        risk_adjusted_value=risk_adjusted_value,
+        realized_change=realized_change,
+        realized_value=realized_value,
+        realization=realization,
+        status=status,
+        window_start=window_start,
+        release_date=released_on,
+        window_end=window_end,
+    )
+
+
+def impacts_for(
+    *, initiatives: Sequence[Initiative], today: date
+) -> dict[int, list[tuple[ExpectedImpact, ImpactFigures]]]:
+    """Every expected impact of the initiatives with its figures, by initiative id (an
+    initiative without impacts maps to an empty list): one query, whatever their number."""
+    by_id = {initiative.pk: initiative for initiative in initiatives}
+    result: dict[int, list[tuple[ExpectedImpact, ImpactFigures]]] = {pk: [] for pk in by_id}
+    if not by_id:
+        return result
+    rows = with_release_aggregates(
+        ExpectedImpact.objects.filter(initiative_id__in=list(by_id)).select_related("metric"),
+        today=today,
+    ).order_by("initiative_id", "id")
+    for impact in rows:
+        initiative = by_id[impact.initiative_id]
+        impact.initiative = initiative  # the caller's instance: no query when read
+        result[initiative.pk].append(
+            (impact, figures_of(impact, initiative=initiative, today=today))
+        )
+    return result
+
+
+def _sum(values: Sequence[Decimal | None]) -> Decimal | None:
+    """The sum skipping nulls; null when every value is null (or there is none)."""
+    known = [v for v in values if v is not None]
+    return sum(known, Decimal(0)) if known else None
+
+
+def initiative_totals(figures: Sequence[ImpactFigures]) -> ImpactTotals:
+    """An initiative's totals over its impacts, and its realization: Σ realized value /
+    Σ expected value when both are known and the latter is not 0, else the mean of the
+    impacts' realizations (null when none has one)."""
+    expected_value = _sum([f.expected_value for f in figures])
+    realized_value = _sum([f.realized_value for f in figures])
+    realization: Decimal | None
+    if expected_value is not None and realized_value is not None and expected_value != 0:
+        realization = realized_value / expected_value
+    else:
+        known = [f.realization for f in figures if f.realization is not None]
+        realization = sum(known, Decimal(0)) / len(known) if known else None
+    return ImpactTotals(
+        expected_value=expected_value,
+        risk_adjusted_value=_sum([f.risk_adjusted_value for f in figures]),
+        realized_value=realized_value,
+        realization=realization,
+    )
+
+
+def value_density(
+    risk_adjusted_total: Decimal | None, effort_weeks: Decimal | None
+) -> Decimal | None:
+    """Risk-adjusted money per week of effort; null without money or effort."""
+    if risk_adjusted_total is None or not effort_weeks:
+        return None
+    return risk_adjusted_total / effort_weeks
+
+
+def rice(
+    reach: int | None,
+    impact: Decimal | None,
+    confidence: int | None,
+    effort_weeks: Decimal | None,
+) -> Decimal | None:
+    """reach × impact × confidence / 100 / effort_weeks; null when a factor or the effort
+    is missing, or the effort is 0."""
+    if reach is None or impact is None or confidence is None or not effort_weeks:
+        return None
+    return Decimal(reach) * impact * confidence / HUNDRED / effort_weeks
