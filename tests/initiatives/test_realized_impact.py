@@ -256,6 +256,36 @@ def test_impacts_for_groups_by_initiative(workspace: Workspace) -> None:
     assert impacts_for(initiatives=[], today=MEASURED_DAY) == {}
 
 
+@pytest.mark.django_db
+def test_each_initiative_has_its_own_window_in_the_one_query(workspace: Workspace) -> None:
+    # given three initiatives on the same metric with different releases and windows
+    first = impact(workspace)
+    metric = first.metric
+    rows = [first]
+    for released_on, window_days in ((date(2026, 1, 13), 2), (date(2026, 1, 8), 30)):
+        initiative = InitiativeFactory.create(
+            workspace=workspace, released_on=released_on, measurement_window_days=window_days
+        )
+        rows.append(
+            ExpectedImpactFactory.create(initiative=initiative, metric=metric, attribution=40)
+        )
+    result = impacts_for(initiatives=[row.initiative for row in rows], today=MEASURED_DAY)
+    got = [
+        (f.status, f.window_start, f.window_end, f.realized_change)
+        for row in rows
+        for _, f in result[row.initiative_id]
+    ]
+    assert got == [
+        # R 01-10, W 5: (40 + 50 + 72) − (10 + 20 + 30) = 102; × 40 % = 40.8
+        ("measured", date(2026, 1, 5), date(2026, 1, 15), D("40.8")),
+        # R 01-13, W 2: E 01-15, L 2; 72 − 50 = 22; × 40 % = 8.8
+        ("measured", date(2026, 1, 11), date(2026, 1, 15), D("8.8")),
+        # R 01-08, W 30: E = today 01-20, L 12; (30 + 40 + 50 + 72 + 999)
+        # − (1000 + 10 + 20) = 1191 − 1030 = 161; × 40 % = 64.4
+        ("measuring", date(2025, 12, 27), date(2026, 1, 20), D("64.4")),
+    ]
+
+
 # --- totals and priority ------------------------------------------------------------------
 
 
