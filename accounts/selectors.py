@@ -35,3 +35,8 @@ def workspace_overview(*, workspace: Workspace) -> dict[str, object]:
         "role_counts": role_counts,
         "member_count": sum(role_counts.values()),
     }
+
+
+def is_member(*, workspace_id: int, user: User) -> bool:
+    """Whether the user belongs to the workspace (owners, stakeholders … must)."""
+    return Membership.objects.filter(workspace_id=workspace_id, user=user).exists()

@@ -14,7 +14,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from accounts.models import Membership, User, Workspace
+from accounts.models import User, Workspace
+from accounts.selectors import is_member
 from initiatives.models import (
     Alignment,
     Decision,
@@ -201,11 +202,8 @@ def _check_initiative_refs(initiative: Initiative) -> None:
     errors: dict[str, str] = {}
     if initiative.team is not None and initiative.team.workspace_id != initiative.workspace_id:
         errors["team"] = "The team is not in this workspace."
-    if (
-        initiative.owner is not None
-        and not Membership.objects.filter(
-            workspace_id=initiative.workspace_id, user=initiative.owner
-        ).exists()
+    if initiative.owner is not None and not is_member(
+        workspace_id=initiative.workspace_id, user=initiative.owner
     ):
         errors["owner"] = "This person is not a member of this workspace."
     if errors:

@@ -18,7 +18,8 @@ from django.db import connection, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
-from accounts.models import Membership, User, Workspace
+from accounts.models import User, Workspace
+from accounts.selectors import is_member
 from pm_value.model_writes import assign_fields, save_validated
 from strategy.models import (
     VALUE_DIGITS,
@@ -57,7 +58,7 @@ def workspace_today(workspace: Workspace) -> date:
 
 
 def _check_member(workspace: Workspace, user: User | None, field: str) -> None:
-    if user is not None and not Membership.objects.filter(workspace=workspace, user=user).exists():
+    if user is not None and not is_member(workspace_id=workspace.pk, user=user):
         raise ValidationError({field: "This person is not a member of this workspace."})
 
 
