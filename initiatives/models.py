@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from simple_history.models import HistoricalRecords
 
 from accounts.models import Team, Workspace
 from strategy.models import VALUE_DIGITS, VALUE_PLACES, Metric, Objective
@@ -82,6 +83,8 @@ class Initiative(models.Model):
     measurement_window_days = models.PositiveIntegerField(default=90)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Who changed what and when: one row per save, written by the services (`by`).
+    history = HistoricalRecords(excluded_fields=["updated_at"], cascade_delete_history=True)
 
     class Meta:
         ordering = ["-updated_at", "id"]
@@ -332,6 +335,8 @@ class Idea(models.Model):
         related_name="+",
     )
     declined_at = models.DateTimeField(null=True, blank=True)
+    revisit_on = models.DateField(null=True, blank=True)
+    revisit_reminded_on = models.DateField(null=True, blank=True)
     promoted_to = models.OneToOneField(
         Initiative, null=True, blank=True, on_delete=models.SET_NULL, related_name="source_idea"
     )

@@ -9,7 +9,7 @@ initiatives, impacts or measurements.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cache
 from typing import Any, Literal
@@ -23,14 +23,17 @@ from django.db.models import (
     Func,
     IntegerField,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
     When,
 )
 from django.db.models.functions import Least
 from django.db.models.sql.compiler import SQLCompiler
 
+from accounts.models import Team, User
 from initiatives.models import ExpectedImpact, Initiative
 from strategy.models import VALUE_DIGITS, VALUE_PLACES, Aggregation, Direction, Measurement
 
@@ -295,3 +298,149 @@ def rice(
     if reach is None or impact is None or confidence is None or not effort_weeks:
         return None
     return Decimal(reach) * impact * confidence / HUNDRED / effort_weeks
+
+
+# --- lists: priority in the database, so a list sorts and pages without reading it all ------
+
+PRIORITY_ORDERINGS = {
+    "value_density": ("value_density_rank", True),
+    "rice": ("rice_rank", True),
+}
+
+
+def with_priority(queryset: QuerySet[Initiative]) -> QuerySet[Initiative]:
+    """Annotates `value_density_rank` (Σ risk-adjusted expected value / effort_weeks) and
+    `rice_rank` for sorting in SQL; NULL where §3 says null. The figures shown come from
+    `impacts_for` and `value_density`/`rice` in Decimal (SQLite computes these in floats)."""
+    risk_adjusted = (
+        ExpectedImpact.objects.filter(
+            initiative=OuterRef("pk"), metric__value_per_unit__isnull=False
+        )
+        .order_by()
+        .values("initiative")
+        .annotate(
+            s=Sum(
+                F("expected_change") * F("metric__value_per_unit") * F("confidence") / 100,
+                output_field=DecimalField(max_digits=40, decimal_places=10),
+            )
+        )
+        .values("s")
+    )
+    has_effort = Q(effort_weeks__gt=0)
+    return queryset.annotate(
+        value_density_rank=Case(
+            When(has_effort, then=Subquery(risk_adjusted) / F("effort_weeks")),
+            default=None,
+            output_field=DecimalField(max_digits=40, decimal_places=10),
+        ),
+        rice_rank=Case(
+            When(
+                has_effort & Q(reach__isnull=False, impact__isnull=False),
+                then=F("reach") * F("impact") * F("confidence") / 100 / F("effort_weeks"),
+            ),
+            default=None,
+            output_field=DecimalField(max_digits=40, decimal_places=10),
+        ),
+    )
+
+
+def order_initiatives(queryset: QuerySet[Initiative], ordering: str) -> QuerySet[Initiative]:
+    """`value_density` and `rice` (highest first, unknown last) or a field name with an
+    optional leading `-`; ties by id so pages never overlap."""
+    name = ordering.lstrip("-")
+    if name in PRIORITY_ORDERINGS:
+        field, descending_first = PRIORITY_ORDERINGS[name]
+        descending = descending_first != ordering.startswith("-")
+        key = F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True)
+        return queryset.order_by(key, "id")
+    return queryset.order_by(ordering, "id")
+
+
+@dataclass(frozen=True)
+class Row:
+    """An initiative of a list with its money figures (from `list_rows`)."""
+
+    initiative: Initiative
+    totals: ImpactTotals
+    value_density: Decimal | None
+    rice: Decimal | None
+
+
+def list_rows(initiatives: Sequence[Initiative], *, today: date) -> list[Row]:
+    """The figures of a page of initiatives: one query for all their impacts."""
+    impacts = impacts_for(initiatives=initiatives, today=today)
+    rows = []
+    for initiative in initiatives:
+        totals = initiative_totals([figures for _, figures in impacts[initiative.pk]])
+        rows.append(
+            Row(
+                initiative=initiative,
+                totals=totals,
+                value_density=value_density(totals.risk_adjusted_value, initiative.effort_weeks),
+                rice=rice(
+                    initiative.reach,
+                    initiative.impact,
+                    initiative.confidence,
+                    initiative.effort_weeks,
+                ),
+            )
+        )
+    return rows
+
+
+# --- history -------------------------------------------------------------------------------------
+
+HISTORY_SKIP = {"id", "workspace", "created_at", "updated_at"}
+HistoryAction = Literal["created", "changed", "deleted"]
+HISTORY_ACTIONS: dict[str, HistoryAction] = {"+": "created", "~": "changed", "-": "deleted"}
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    when: datetime
+    who: str
+    action: HistoryAction
+    changes: list[tuple[str, str, str]]  # (field label, old, new), in words
+
+
+def initiative_history(initiative: Initiative) -> list[HistoryEntry]:
+    """Who changed what and when, newest first: three queries (the history rows, and the
+    names of the teams and people they mention), whatever the length of the history."""
+    records = list(
+        initiative.history.select_related("history_user").order_by("history_date", "history_id")
+    )
+    fields = [f for f in Initiative._meta.concrete_fields if f.name not in HISTORY_SKIP]
+    team_ids = {r.team_id for r in records if r.team_id}
+    owner_ids = {r.owner_id for r in records if r.owner_id}
+    teams = dict(Team.objects.filter(pk__in=team_ids).values_list("pk", "name"))
+    people = {u.pk: u.display_name for u in User.objects.filter(pk__in=owner_ids)}
+
+    def shown(field: Any, record: Any) -> str:
+        value = getattr(record, field.attname)
+        if value is None or value == "":
+            return "—"
+        if field.name == "team":
+            return str(teams.get(value, f"team {value}"))
+        if field.name == "owner":
+            return str(people.get(value, f"person {value}"))
+        if field.choices:
+            return str(dict(field.flatchoices).get(value, value))
+        return str(value)
+
+    entries = []
+    previous = None
+    for record in records:
+        action = HISTORY_ACTIONS[record.history_type]
+        changes: list[tuple[str, str, str]] = []
+        if previous is not None and action == "changed":
+            for field in fields:
+                old, new = shown(field, previous), shown(field, record)
+                if old != new:
+                    changes.append((str(field.verbose_name).capitalize(), old, new))
+        user = record.history_user
+        who = user.display_name if user is not None else "The system"
+        if action != "changed" or changes:
+            entries.append(HistoryEntry(record.history_date, who, action, changes))
+        previous = record
+    entries.reverse()
+    return entries

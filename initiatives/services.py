@@ -21,9 +21,11 @@ from initiatives.models import (
     Decision,
     DecisionKind,
     ExpectedImpact,
+    Experiment,
     Idea,
     IdeaStatus,
     Initiative,
+    Stakeholder,
     Status,
     Vote,
 )
@@ -63,6 +65,7 @@ NEEDS_RATIONALE = {
     DecisionKind.REOPEN,
 }
 MIN_RATIONALE = 10
+REVISITABLE = {DecisionKind.DECLINE, DecisionKind.CANCEL}
 
 
 class TransitionRefused(DomainError):
@@ -79,6 +82,7 @@ def transition_refusal(
     to: str,
     rationale: str = "",
     released_on: date | None = None,
+    revisit_on: date | None = None,
     today: date,
 ) -> str | None:
     """Why this transition is not allowed now, in words; None when it is. The browser asks
@@ -102,6 +106,11 @@ def transition_refusal(
         )
     if released_on is not None and to != Status.RELEASED:
         return "A release date goes only with the move to released."
+    if revisit_on is not None:
+        if kind not in REVISITABLE:
+            return "A revisit date goes only with a decline or a cancellation."
+        if revisit_on <= today:
+            return f"The revisit date {revisit_on.isoformat()} is not in the future."
     if to == Status.COMMITTED:
         return _commit_refusal(initiative)
     if to == Status.RELEASED and released_on is not None and released_on > today:
@@ -144,6 +153,7 @@ def initiative_transition(
     rationale: str = "",
     by: User | None,
     released_on: date | None = None,
+    revisit_on: date | None = None,
 ) -> Initiative:
     """Moves the initiative to `to` and writes the Decision, or raises TransitionRefused
     with the reason. The row is locked and re-read first: of two concurrent transitions,
@@ -152,12 +162,18 @@ def initiative_transition(
     with transaction.atomic():
         locked = Initiative.objects.select_for_update().get(pk=initiative.pk)
         refusal = transition_refusal(
-            initiative=locked, to=to, rationale=rationale, released_on=released_on, today=today
+            initiative=locked,
+            to=to,
+            rationale=rationale,
+            released_on=released_on,
+            revisit_on=revisit_on,
+            today=today,
         )
         if refusal is not None:
             raise TransitionRefused(refusal)
         from_status = locked.status
         locked.status = to
+        locked._history_user = by  # type: ignore[attr-defined]  # read by simple_history
         fields = ["status", "updated_at"]
         if to == Status.RELEASED:
             locked.released_on = released_on or today
@@ -172,6 +188,7 @@ def initiative_transition(
             rationale=rationale.strip(),
             decided_by=by,
             decided_at=timezone.now(),
+            revisit_on=revisit_on,
         )
     return locked
 
@@ -210,16 +227,21 @@ def _check_initiative_refs(initiative: Initiative) -> None:
         raise ValidationError(errors)
 
 
-def initiative_create(*, workspace: Workspace, **fields: Any) -> Initiative:
-    """A new initiative starts as proposed; its status changes only by transitions."""
+def initiative_create(*, workspace: Workspace, by: User | None = None, **fields: Any) -> Initiative:
+    """A new initiative starts as proposed; its status changes only by transitions.
+    `by` is who is recorded in its history (an integration's token user, a person)."""
     initiative = Initiative(workspace=workspace)
+    initiative._history_user = by  # type: ignore[attr-defined]
     assign_fields(initiative, fields, INITIATIVE_FIELDS)
     _check_initiative_refs(initiative)
     save_validated(initiative)
     return initiative
 
 
-def initiative_update(*, initiative: Initiative, **changes: Any) -> Initiative:
+def initiative_update(
+    *, initiative: Initiative, by: User | None = None, **changes: Any
+) -> Initiative:
+    initiative._history_user = by  # type: ignore[attr-defined]
     assign_fields(initiative, changes, INITIATIVE_FIELDS)
     _check_initiative_refs(initiative)
     save_validated(initiative)
@@ -279,6 +301,143 @@ def expected_impact_create(
     return impact
 
 
+def initiative_delete(*, initiative: Initiative, by: User | None = None) -> None:
+    """Deletes a proposed, declined or cancelled initiative with its alignments, impacts,
+    experiments and decisions. Work that was committed or shipped is part of the record
+    (its value counts): it is refused, cancel it instead."""
+    with transaction.atomic():
+        locked = Initiative.objects.select_for_update().get(pk=initiative.pk)
+        if locked.status not in DELETABLE:
+            raise TransitionRefused(
+                f"A {_label(locked.status)} initiative is part of the record and cannot be "
+                "deleted; cancel it instead."
+            )
+        locked._history_user = by  # type: ignore[attr-defined]
+        locked.delete()
+
+
+DELETABLE = {Status.PROPOSED, Status.DISCOVERY, Status.DECLINED, Status.CANCELLED}
+
+
+def alignment_delete(*, alignment: Alignment) -> None:
+    alignment.delete()
+
+
+def expected_impact_update(*, impact: ExpectedImpact, **changes: Any) -> ExpectedImpact:
+    """Changes the expected change, confidence or attribution (the metric stays: delete the
+    impact and add one on the other metric)."""
+    assign_fields(impact, changes, ("expected_change", "confidence", "attribution"))
+    save_validated(impact)
+    return impact
+
+
+def expected_impact_delete(*, impact: ExpectedImpact) -> None:
+    impact.delete()
+
+
+def stakeholder_add(
+    *, initiative: Initiative, user: User, role: str, expectation: str = ""
+) -> Stakeholder:
+    if not is_member(workspace_id=initiative.workspace_id, user=user):
+        raise ValidationError({"user": "This person is not a member of this workspace."})
+    if Stakeholder.objects.filter(initiative=initiative, user=user).exists():
+        raise ValidationError({"user": "This person is already a stakeholder of it."})
+    stakeholder = Stakeholder(
+        initiative=initiative, user=user, role=role, expectation=expectation.strip()
+    )
+    save_validated(stakeholder)
+    return stakeholder
+
+
+def stakeholder_update(*, stakeholder: Stakeholder, **changes: Any) -> Stakeholder:
+    assign_fields(stakeholder, changes, ("role", "expectation"))
+    save_validated(stakeholder)
+    return stakeholder
+
+
+def stakeholder_remove(*, stakeholder: Stakeholder) -> None:
+    stakeholder.delete()
+
+
+# --- decisions by hand, experiments ------------------------------------------------------------
+
+HAND_KINDS = (DecisionKind.DEFER, DecisionKind.OTHER)
+
+
+def decision_record(
+    *,
+    workspace: Workspace,
+    by: User | None,
+    kind: str = DecisionKind.OTHER,
+    rationale: str,
+    initiative: Initiative | None = None,
+    revisit_on: date | None = None,
+) -> Decision:
+    """A decision recorded by hand (`defer` or `other`); status changes write their own."""
+    errors: dict[str, str] = {}
+    if kind not in HAND_KINDS:
+        errors["kind"] = (
+            f"Only {' or '.join(HAND_KINDS)} decisions are recorded by hand; the others "
+            "are written by a transition."
+        )
+    if len(rationale.strip()) < MIN_RATIONALE:
+        errors["rationale"] = f"Say what was decided: at least {MIN_RATIONALE} characters."
+    if initiative is not None and initiative.workspace_id != workspace.pk:
+        errors["initiative"] = "The initiative is not in this workspace."
+    if revisit_on is not None and revisit_on <= workspace_today(workspace):
+        errors["revisit_on"] = "A revisit date is in the future."
+    if errors:
+        raise ValidationError(errors)
+    decision = Decision(
+        workspace=workspace,
+        initiative=initiative,
+        kind=kind,
+        rationale=rationale.strip(),
+        decided_by=by,
+        decided_at=timezone.now(),
+        revisit_on=revisit_on,
+    )
+    save_validated(decision)
+    return decision
+
+
+EXPERIMENT_FIELDS = (
+    "hypothesis",
+    "method",
+    "metric",
+    "success_criteria",
+    "started_on",
+    "ended_on",
+    "result",
+    "learnings",
+)
+
+
+def _check_experiment(experiment: Experiment) -> None:
+    initiative_ws = experiment.initiative.workspace_id
+    if experiment.metric is not None and experiment.metric.workspace_id != initiative_ws:
+        raise ValidationError({"metric": "The metric is not in this workspace."})
+
+
+def experiment_create(*, initiative: Initiative, **fields: Any) -> Experiment:
+    experiment = Experiment(initiative=initiative)
+    assign_fields(experiment, fields, EXPERIMENT_FIELDS)
+    _check_experiment(experiment)
+    save_validated(experiment)
+    return experiment
+
+
+def experiment_update(*, experiment: Experiment, **changes: Any) -> Experiment:
+    assign_fields(experiment, changes, EXPERIMENT_FIELDS)
+    _check_experiment(experiment)
+    save_validated(experiment)
+    return experiment
+
+
+def experiment_delete(*, experiment: Experiment) -> None:
+    experiment.delete()
+
+
 # --- ideas ---------------------------------------------------------------------------------------
 
 
@@ -326,6 +485,7 @@ def idea_promote(*, idea: Idea, by: User) -> Initiative:
             title=locked.title,
             summary=locked.description,
             owner=by,
+            by=by,
         )
         locked.status = IdeaStatus.PROMOTED
         locked.promoted_to = initiative
@@ -333,11 +493,13 @@ def idea_promote(*, idea: Idea, by: User) -> Initiative:
     return initiative
 
 
-def idea_decline(*, idea: Idea, by: User, reason: str) -> Idea:
+def idea_decline(*, idea: Idea, by: User, reason: str, revisit_on: date | None = None) -> Idea:
     if len(reason.strip()) < MIN_RATIONALE:
         raise ValidationError(
             {"reason": f"Say why the idea is declined: at least {MIN_RATIONALE} characters."}
         )
+    if revisit_on is not None and revisit_on <= workspace_today(idea.workspace):
+        raise ValidationError({"revisit_on": "A revisit date is in the future."})
     with transaction.atomic():
         locked = Idea.objects.select_for_update().get(pk=idea.pk)
         if locked.status in (IdeaStatus.PROMOTED, IdeaStatus.DECLINED):
@@ -346,5 +508,8 @@ def idea_decline(*, idea: Idea, by: User, reason: str) -> Idea:
         locked.decline_reason = reason.strip()
         locked.declined_by = by
         locked.declined_at = timezone.now()
-        locked.save(update_fields=["status", "decline_reason", "declined_by", "declined_at"])
+        locked.revisit_on = revisit_on
+        locked.save(
+            update_fields=["status", "decline_reason", "declined_by", "declined_at", "revisit_on"]
+        )
     return locked
