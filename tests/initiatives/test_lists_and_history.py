@@ -29,11 +29,11 @@ from tests.strategy.factories import MetricFactory
 
 def _priced(workspace: Workspace, title: str, effort: str | None, change: str, conf: int) -> int:
     """An initiative whose risk-adjusted value is change × 10 (€ per unit) × conf / 100."""
-    initiative = InitiativeFactory(
+    initiative = InitiativeFactory.create(
         workspace=workspace, title=title, effort_weeks=None if effort is None else Decimal(effort)
     )
-    metric = MetricFactory(workspace=workspace, value_per_unit=Decimal("10"))
-    ExpectedImpactFactory(
+    metric = MetricFactory.create(workspace=workspace, value_per_unit=Decimal("10"))
+    ExpectedImpactFactory.create(
         initiative=initiative, metric=metric, expected_change=Decimal(change), confidence=conf
     )
     return initiative.pk
@@ -48,7 +48,7 @@ class TestValueDensityOrder:
         b = _priced(workspace, "B", "12", "300", 80)
         _priced(workspace, "C", None, "100", 50)
         _priced(workspace, "D", "0", "100", 50)
-        e = InitiativeFactory(workspace=workspace, title="E no impact").pk  # null
+        e = InitiativeFactory.create(workspace=workspace, title="E no impact").pk  # null
         ordered = order_initiatives(
             with_priority(Initiative.objects.filter(workspace=workspace)), "value_density"
         )
@@ -70,7 +70,7 @@ class TestValueDensityOrder:
     def test_rice_order(self, workspace: Workspace) -> None:
         # RICE = reach × impact × confidence / 100 / effort:
         # 1000×2×50/100/4 = 250; 100×3×100/100/1 = 300
-        InitiativeFactory(
+        InitiativeFactory.create(
             workspace=workspace,
             title="low",
             reach=1000,
@@ -78,7 +78,7 @@ class TestValueDensityOrder:
             confidence=50,
             effort_weeks=Decimal("4"),
         )
-        InitiativeFactory(
+        InitiativeFactory.create(
             workspace=workspace,
             title="high",
             reach=100,
@@ -86,7 +86,7 @@ class TestValueDensityOrder:
             confidence=100,
             effort_weeks=Decimal("1"),
         )
-        InitiativeFactory(workspace=workspace, title="none", reach=None)
+        InitiativeFactory.create(workspace=workspace, title="none", reach=None)
         ordered = list(
             order_initiatives(with_priority(Initiative.objects.filter(workspace=workspace)), "rice")
         )
@@ -108,7 +108,7 @@ class TestHistory:
     def test_who_changed_what(
         self, workspace: Workspace, editor: Membership, admin: Membership
     ) -> None:
-        team = TeamFactory(workspace=workspace, name="Growth")
+        team = TeamFactory.create(workspace=workspace, name="Growth")
         initiative = initiative_create(
             workspace=workspace, by=editor.user, title="Onboarding", confidence=50
         )
@@ -130,7 +130,7 @@ class TestHistory:
 @pytest.mark.django_db
 class TestRevisitAndDecisions:
     def test_decline_with_a_revisit_date(self, workspace: Workspace, editor: Membership) -> None:
-        initiative = InitiativeFactory(workspace=workspace)
+        initiative = InitiativeFactory.create(workspace=workspace)
         later = workspace_today(workspace) + timedelta(days=90)
         initiative_transition(
             initiative=initiative,
@@ -145,7 +145,7 @@ class TestRevisitAndDecisions:
     def test_a_revisit_date_in_the_past_is_refused(
         self, workspace: Workspace, editor: Membership
     ) -> None:
-        initiative = InitiativeFactory(workspace=workspace)
+        initiative = InitiativeFactory.create(workspace=workspace)
         today = workspace_today(workspace)
         with pytest.raises(TransitionRefused, match="is not in the future"):
             initiative_transition(
@@ -181,18 +181,18 @@ class TestRevisitAndDecisions:
 @pytest.mark.django_db
 class TestDeleteAndStakeholders:
     def test_committed_work_is_not_deleted(self, workspace: Workspace) -> None:
-        initiative = InitiativeFactory(workspace=workspace, status="committed")
+        initiative = InitiativeFactory.create(workspace=workspace, status="committed")
         with pytest.raises(TransitionRefused, match="cancel it instead"):
             initiative_delete(initiative=initiative)
         assert Initiative.objects.filter(pk=initiative.pk).exists()
-        proposed = InitiativeFactory(workspace=workspace)
+        proposed = InitiativeFactory.create(workspace=workspace)
         initiative_delete(initiative=proposed)
         assert not Initiative.objects.filter(pk=proposed.pk).exists()
 
     def test_stakeholders_are_members_once(
         self, workspace: Workspace, editor: Membership, outsider: Membership
     ) -> None:
-        initiative = InitiativeFactory(workspace=workspace)
+        initiative = InitiativeFactory.create(workspace=workspace)
         stakeholder_add(
             initiative=initiative, user=editor.user, role="sponsor", expectation="Churn below 3%"
         )

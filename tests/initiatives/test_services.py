@@ -54,7 +54,7 @@ class TestInitiatives:
         self, workspace: Workspace, fields: dict[str, object], errors: dict[str, list[str]]
     ) -> None:
         with pytest.raises(ValidationError) as exc:
-            initiative_create(workspace=workspace, **{"title": "X", **fields})
+            initiative_create(workspace=workspace, **{"title": "X", **fields})  # type: ignore[arg-type]
         assert {k: v for k, v in exc.value.message_dict.items() if k in errors} == errors
         assert not Initiative.objects.exists()
 
