@@ -9,6 +9,8 @@ from pm_value import health
 urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("strategy.urls")),
+    path("", include("initiatives.urls")),
+    path("", include("initiatives.idea_urls")),
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("pm_value.api.urls")),
