@@ -513,3 +513,36 @@ def idea_decline(*, idea: Idea, by: User, reason: str, revisit_on: date | None =
             update_fields=["status", "decline_reason", "declined_by", "declined_at", "revisit_on"]
         )
     return locked
+
+
+IDEA_FIELDS = ("title", "description", "source")
+IDEA_OPEN = (IdeaStatus.NEW, IdeaStatus.UNDER_REVIEW)
+
+
+def _check_open(idea: Idea) -> None:
+    if idea.status not in IDEA_OPEN:
+        raise IdeaRefused(
+            f"This idea is {IdeaStatus(idea.status).label.lower()}; it is part of the record "
+            "and does not change any more."
+        )
+
+
+def idea_update(*, idea: Idea, **changes: Any) -> Idea:
+    """Changes the title, description or source of an open (new or under review) idea."""
+    _check_open(idea)
+    assign_fields(idea, changes, IDEA_FIELDS)
+    save_validated(idea)
+    return idea
+
+
+def idea_delete(*, idea: Idea) -> None:
+    """Deletes an open idea with its votes; a promoted or declined one stays on record."""
+    _check_open(idea)
+    idea.delete()
+
+
+def idea_unvote(*, idea: Idea, by: User) -> None:
+    """Takes the person's vote back."""
+    deleted, _ = Vote.objects.filter(idea=idea, user=by).delete()
+    if not deleted:
+        raise IdeaRefused("You have not voted for this idea.")

@@ -4,6 +4,15 @@ from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from accounts.api import MeView, TeamViewSet
+from initiatives.api import (
+    AlignmentViewSet,
+    DecisionViewSet,
+    ExpectedImpactViewSet,
+    ExperimentViewSet,
+    IdeaViewSet,
+    InitiativeViewSet,
+    StakeholderViewSet,
+)
 from strategy.api import (
     KeyResultViewSet,
     MeasurementImportView,
@@ -20,6 +29,22 @@ workspace_router.register("metrics", MetricViewSet, basename="metric")
 workspace_router.register(
     r"metrics/(?P<metric_id>[0-9]+)/measurements", MeasurementViewSet, basename="measurement"
 )
+workspace_router.register("initiatives", InitiativeViewSet, basename="initiative")
+_OF_INITIATIVE = r"initiatives/(?P<initiative_id>[0-9]+)/"
+workspace_router.register(
+    _OF_INITIATIVE + "alignments", AlignmentViewSet, basename="initiative-alignment"
+)
+workspace_router.register(
+    _OF_INITIATIVE + "expected-impacts",
+    ExpectedImpactViewSet,
+    basename="initiative-expected-impact",
+)
+workspace_router.register(
+    _OF_INITIATIVE + "stakeholders", StakeholderViewSet, basename="initiative-stakeholder"
+)
+workspace_router.register("decisions", DecisionViewSet, basename="decision")
+workspace_router.register("experiments", ExperimentViewSet, basename="experiment")
+workspace_router.register("ideas", IdeaViewSet, basename="idea")
 
 urlpatterns = [
     path("me/", MeView.as_view(), name="api-me"),
