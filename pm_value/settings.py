@@ -9,6 +9,7 @@ import secrets
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -248,7 +249,20 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # time limit plus the longest retry countdown, or a slow task would run twice.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+# Hourly, so every workspace is served within the hour after its own midnight. A run that
+# could not start within the hour (no worker) is dropped: the next one does the same work.
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "initiatives-measure-due": {
+        "task": "initiatives.tasks.measure_due",
+        "schedule": crontab(minute=5),
+        "options": {"expires": 55 * 60},
+    },
+    "initiatives-remind-revisits": {
+        "task": "initiatives.tasks.remind_revisits",
+        "schedule": crontab(minute=10),
+        "options": {"expires": 55 * 60},
+    },
+}
 
 # --- Security -----------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
