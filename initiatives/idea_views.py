@@ -320,19 +320,18 @@ def not_doing(request: HttpRequest, workspace_slug: str) -> HttpResponse:
     paged: Page[Mapping[str, Any]] = Paginator(rows, NOT_DOING_PER_PAGE).get_page(
         request.GET.get("page")
     )
-    entries = idea_selectors.not_doing_entries(
-        workspace=workspace, rows=paged.object_list, today=today
-    )
+    main_rows = list(paged.object_list)
     counts = idea_selectors.not_doing_counts(workspace=workspace, today=today)
-    cancelled: list[idea_selectors.NotDoingEntry] = []
+    cancelled_rows: list[Mapping[str, Any]] = []
     if show == "all" and paged.number == 1 and counts.cancelled:
-        cancelled = idea_selectors.not_doing_entries(
-            workspace=workspace,
-            rows=idea_selectors.not_doing_rows(workspace=workspace, show="cancelled")[
-                :CANCELLED_PREVIEW
-            ],
-            today=today,
+        cancelled_rows = list(
+            idea_selectors.not_doing_rows(workspace=workspace, show="cancelled")[:CANCELLED_PREVIEW]
         )
+    # The page's entries and the cancelled preview are read together: one set of queries.
+    every = idea_selectors.not_doing_entries(
+        workspace=workspace, rows=[*main_rows, *cancelled_rows], today=today
+    )
+    entries, cancelled = every[: len(main_rows)], every[len(main_rows) :]
     tab_counts = {
         "all": counts.declined,
         "initiatives": counts.declined_initiatives,
