@@ -7,7 +7,7 @@ plain Decimal arithmetic. The number of queries does not grow with the number of
 initiatives, impacts or measurements.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -444,3 +444,27 @@ def initiative_history(initiative: Initiative) -> list[HistoryEntry]:
         previous = record
     entries.reverse()
     return entries
+
+
+# --- charts --------------------------------------------------------------------------------------
+
+
+def series_between(
+    *, ranges: Mapping[int, tuple[date, date]]
+) -> dict[int, list[tuple[date, Decimal]]]:
+    """(observed_on, value) of each metric id within its own [start, end], oldest first:
+    one query for all the metrics of a page (the charts of an initiative's impacts)."""
+    result: dict[int, list[tuple[date, Decimal]]] = {metric_id: [] for metric_id in ranges}
+    if not ranges:
+        return result
+    where = Q()
+    for metric_id, (start, end) in ranges.items():
+        where |= Q(metric_id=metric_id, observed_on__gte=start, observed_on__lte=end)
+    rows = (
+        Measurement.objects.filter(where)
+        .order_by("metric_id", "observed_on")
+        .values_list("metric_id", "observed_on", "value")
+    )
+    for metric_id, observed_on, value in rows:
+        result[metric_id].append((observed_on, value))
+    return result
