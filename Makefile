@@ -43,14 +43,17 @@ typecheck: $(VENV)/.installed-dev
 pytest: $(VENV)/.installed-dev
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-## make bench: strategy at the reference scale (DESIGN.md §7) on its own PostgreSQL database:
-## ingestion throughput and read latencies against raw SQL, in one table
+## make bench: the reference scale (DESIGN.md §7) on its own PostgreSQL database, in two
+## tables: strategy (ingestion throughput, read latencies against raw SQL), then initiatives
+## (lists and impact of 10,000 initiatives against raw SQL)
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/pm_value_bench
 bench: $(VENV)/.installed-base
 	$(BIN)/python bench/database.py $(BENCH_DATABASE_URL)
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python manage.py migrate --noinput
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python manage.py load_scale_metrics --workspace bench --skip-if-loaded
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/strategy.py --workspace bench
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python manage.py load_scale_initiatives --workspace bench --skip-if-loaded
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/initiatives.py --workspace bench
 
 ## make lock: re-pin every dependency after changing pyproject.toml
 lock: $(VENV)/.installed-dev
