@@ -254,6 +254,10 @@ class _OfInitiativeViewSet(_CrudViewSet):
     filter_backends: list[Any] = []
     _initiative: Initiative | None = None
 
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # the workspace is known after this
+        self.get_initiative()  # an unknown initiative is 404 before the body is judged
+
     def get_initiative(self) -> Initiative:
         if self._initiative is None:
             try:

@@ -124,7 +124,7 @@ class TestCrud:
             None,
         )
         assert initiative.history.count() == 2
-        assert initiative.history.first().history_user == editor.user  # type: ignore[union-attr]
+        assert initiative.history.first().history_user == editor.user
 
         # when it is replaced (PUT), fields not sent keep their values
         put = client.put(detail(pk), {"title": "Checkout in one click", "effort_weeks": "8"})
