@@ -116,6 +116,14 @@ def _window_end(initiative: Initiative) -> date:
     return initiative.released_on + timedelta(days=initiative.measurement_window_days)
 
 
+def measured_rationale(initiative: Initiative) -> str:
+    """The rationale of the system's move to measured."""
+    return (
+        f"The {initiative.measurement_window_days}-day measurement window ended on "
+        f"{_window_end(initiative).isoformat()}."
+    )
+
+
 def initiatives_measure_due(*, today: date | None = None) -> int:
     """Moves every released initiative whose measurement window has ended to measured ("the
     system" decides, with the window in the rationale) and e-mails its owner the expected
@@ -135,10 +143,7 @@ def initiatives_measure_due(*, today: date | None = None) -> int:
                 initiative_transition(
                     initiative=initiative,
                     to=Status.MEASURED,
-                    rationale=(
-                        f"The {initiative.measurement_window_days}-day measurement window "
-                        f"ended on {ends.isoformat()}."
-                    ),
+                    rationale=measured_rationale(initiative),
                     by=None,
                 )
                 message = _measured_message(initiative, figures[initiative.pk], ends)

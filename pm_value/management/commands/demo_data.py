@@ -15,6 +15,7 @@ from django.db import transaction
 
 from accounts.models import Role, User, Workspace
 from accounts.services import member_add, team_create, workspace_create
+from initiatives.demo import seed_initiatives
 from strategy.demo import seed_strategy
 from strategy.models import Metric
 from strategy.services import workspace_today
@@ -40,6 +41,7 @@ class Command(BaseCommand):
                 self._create_workspace()
             email, password = self._admin_credentials()
             self._seed_strategy()
+            self._seed_initiatives()
         self.stdout.write(
             self.style.SUCCESS("PM Value demo is ready.")
             + f"\n  URL:      {options['url']}\n  E-mail:   {email}\n  Password: {password}\n"
@@ -74,6 +76,20 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Created the demo strategy: {summary} ({time.perf_counter() - started:.1f} s)."
         )
+
+    def _seed_initiatives(self) -> None:
+        """The demo portfolio, once: a workspace that has initiatives keeps what it has."""
+        workspace = Workspace.objects.get(slug=DEMO_SLUG)
+        started = time.perf_counter()
+        summary = seed_initiatives(
+            workspace=workspace,
+            owner=User.objects.get(email=DEMO_EMAIL),
+            today=workspace_today(workspace),
+        )
+        if summary is not None:
+            self.stdout.write(
+                f"Created the demo initiatives: {summary} ({time.perf_counter() - started:.1f} s)."
+            )
 
     def _admin_credentials(self) -> tuple[str, str]:
         """The demo admin's e-mail and password, (re)set so the printed password works."""
