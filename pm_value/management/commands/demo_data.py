@@ -1,5 +1,6 @@
-"""python manage.py demo_data: the demo workspace "acme", its admin and its strategy (metrics
-with two years of data, objectives and key results), if they do not exist.
+"""python manage.py demo_data: the demo workspace "acme", its admin, its strategy (metrics
+with two years of data, objectives and key results) and its initiatives and ideas, if they
+do not exist.
 
 Used by `make run`. Idempotent: run it again and it only prints the credentials. The
 password is random, kept in var/demo-credentials.json (never committed)."""
