@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from accounts.models import Team, User, Workspace
 from initiatives.models import (
@@ -26,6 +26,7 @@ from initiatives.models import (
     StakeholderRole,
     Status,
 )
+from initiatives.selectors import PRIORITY_ORDERINGS, order_initiatives
 from strategy.forms import DateInput, MemberChoiceField, MetricChoiceField, members_of
 from strategy.models import VALUE_DIGITS, VALUE_PLACES, Metric, Objective, ObjectiveStatus
 
@@ -455,11 +456,16 @@ class InitiativeFilterForm(forms.Form):
             )
         return queryset
 
-    def ordering(self) -> str:
-        """What order_initiatives takes: value density unless the address asks otherwise."""
+    def order(self, queryset: QuerySet[Initiative]) -> QuerySet[Initiative]:
+        """Value density unless the address asks otherwise (order_initiatives); a column
+        sorts with its empty values last either way, ties by id so pages never overlap."""
         sort = self.sort_key()
         key = sort.removeprefix("-")
-        return sort.removesuffix(key) + SORT_FIELDS.get(key, key)
+        if key in PRIORITY_ORDERINGS:
+            return order_initiatives(queryset, sort)
+        column = F(SORT_FIELDS.get(key, key))
+        by = column.desc(nulls_last=True) if sort.startswith("-") else column.asc(nulls_last=True)
+        return queryset.order_by(by, "id")
 
     def sort_key(self) -> str:
         sort: str = self.values().get("sort") or DEFAULT_SORT

@@ -56,7 +56,6 @@ from initiatives.selectors import (
     initiative_history,
     initiative_totals,
     list_rows,
-    order_initiatives,
     rice,
     series_between,
     value_density,
@@ -257,9 +256,9 @@ def initiative_list(request: HttpRequest, workspace_slug: str) -> HttpResponse:
     current = _page_number(request.GET.get("page"), last_page)
     start = (current - 1) * PER_PAGE
     initiatives = list(
-        order_initiatives(
-            with_priority(filtered.select_related("team", "owner")), filters.ordering()
-        )[start : start + PER_PAGE]
+        filters.order(with_priority(filtered.select_related("team", "owner")))[
+            start : start + PER_PAGE
+        ]
     )
     today = workspace_today(workspace)
     rows = [list_row(row, workspace.currency) for row in list_rows(initiatives, today=today)]
