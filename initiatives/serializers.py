@@ -5,6 +5,7 @@ Money is in the workspace currency with 2 decimals, metric changes with the 6 de
 measurements, ratios (realization) with 4; all are decimal strings, null when unknown
 (DESIGN.md §3)."""
 
+from datetime import date
 from decimal import ROUND_HALF_UP
 from typing import Any
 
@@ -28,6 +29,11 @@ from initiatives.models import (
 )
 from initiatives.services import transition_refusal
 from strategy.models import VALUE_PLACES, Metric, Objective
+
+# Release dates and measurement windows span at most these, so the windows of §3
+# (R − L … R + W) stay real calendar dates whatever the evaluation date.
+EARLIEST_RELEASE = date(1900, 1, 1)
+LONGEST_WINDOW_DAYS = 3660  # ten years
 
 # Wide enough for any sum of figures: DRF quantizes with max_digits as the precision.
 FIGURE_DIGITS = 40
@@ -281,7 +287,8 @@ class InitiativeSerializer(serializers.ModelSerializer[Initiative]):
             "effort_weeks": {"help_text": "Weeks of effort, at least 0."},
             "measurement_window_days": {
                 "help_text": "Days after the release over which the impact is measured "
-                "(default 90, at least 1)."
+                f"(default 90, at least 1, at most {LONGEST_WINDOW_DAYS}).",
+                "max_value": LONGEST_WINDOW_DAYS,
             },
         }
 
@@ -315,7 +322,8 @@ class TransitionSerializer(serializers.Serializer[Any]):
         required=False,
         allow_null=True,
         default=None,
-        help_text="Only with `released`: the release day, today or earlier (default today).",
+        help_text="Only with `released`: the release day, today or earlier, from 1900-01-01 "
+        "(default today).",
     )
     revisit_on = serializers.DateField(
         required=False,
@@ -324,6 +332,14 @@ class TransitionSerializer(serializers.Serializer[Any]):
         help_text="Only with a decline or cancellation: when to check the premise again "
         "(in the future).",
     )
+
+    def validate_released_on(self, value: date | None) -> date | None:
+        if value is not None and value < EARLIEST_RELEASE:
+            raise serializers.ValidationError(
+                f"{value.isoformat()} is not a release date of this work; "
+                f"write one from {EARLIEST_RELEASE.isoformat()} on."
+            )
+        return value
 
     def validate_to(self, value: str) -> str:
         if value not in Status.values:

@@ -293,6 +293,10 @@ class TestCrud:
                 },
             ),
             (
+                {"measurement_window_days": 3661},
+                {"measurement_window_days": ["Ensure this value is less than or equal to 3660."]},
+            ),
+            (
                 {"measurement_window_days": 0},
                 {"detail": "The measurement window is at least one day."},
             ),
@@ -581,6 +585,10 @@ class TestFiltersAndOrder:
                 },
             ),
             ("?team=abc", {"team": ["Enter a whole number."]}),
+            (
+                "?owner=99999999999999999999",
+                {"owner": ["Ensure this value is less than or equal to 9223372036854775807."]},
+            ),
             ("?objective=1.5", {"objective": ["Enter a whole number."]}),
             (
                 "?kind=epic",

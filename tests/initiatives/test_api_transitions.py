@@ -212,6 +212,15 @@ class TestTransitions:
                 },
             ),
             (
+                {"to": "released", "released_on": "1899-12-31"},
+                {
+                    "released_on": [
+                        "1899-12-31 is not a release date of this work; write one from "
+                        "1900-01-01 on."
+                    ]
+                },
+            ),
+            (
                 {"to": "declined", "rationale": WHY, "revisit_on": "next spring"},
                 {
                     "revisit_on": [
