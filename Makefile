@@ -53,6 +53,9 @@ bench: $(VENV)/.installed-base
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python manage.py load_scale_metrics --workspace bench --skip-if-loaded
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/strategy.py --workspace bench
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python manage.py load_scale_initiatives --workspace bench --skip-if-loaded
+	@# The pages run with DEBUG off, so they need the hashed static files of production.
+	DEBUG=false SECRET_KEY=collectstatic-for-make-bench-only-not-a-secret-0123456789abcdef \
+	  ALLOWED_HOSTS=127.0.0.1 $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/initiatives.py --workspace bench
 
 ## make lock: re-pin every dependency after changing pyproject.toml

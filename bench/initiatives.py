@@ -493,10 +493,18 @@ def list_rows_of(
                 f"(iii) page GET {page_path}",
                 "not measured",
                 f"p95 ≤ {LATENCY_TARGET_MS} ms",
-                f"the page answers HTTP {first.status}",
+                f"the page answers HTTP {first.status}{page_hint(first.status)}",
             )
         )
     return rows
+
+
+def page_hint(status: int) -> str:
+    """Why a page may fail here: DEBUG off wants the hashed static files' manifest."""
+    manifest = Path(settings.STATIC_ROOT) / "staticfiles.json"
+    if status == 500 and not manifest.exists():
+        return ": no static files manifest, run manage.py collectstatic (make bench does)"
+    return ""
 
 
 def impact_rows(api: Api, raw: Any, initiative: Initiative, today: date, key: str) -> list[Row]:
