@@ -7,7 +7,7 @@ measurements, ratios (realization) with 4; all are decimal strings, null when un
 
 from datetime import date
 from decimal import ROUND_HALF_UP
-from typing import Any
+from typing import Any, cast
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -294,12 +294,28 @@ class InitiativeSerializer(serializers.ModelSerializer[Initiative]):
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, dict):
-            # Refused rather than silently ignored: an integration that sends a status
-            # would otherwise believe it changed.
-            errors = {name: [message] for name, message in READ_ONLY_STATE.items() if name in data}
+            # A change is refused rather than silently ignored (an integration that sends a
+            # status would believe it changed); the current value, as a read shows it, may
+            # come back with the rest of the body.
+            current = self._current_state()
+            errors = {
+                name: [message]
+                for name, message in READ_ONLY_STATE.items()
+                if name in data and data[name] != current[name]
+            }
             if errors:
                 raise serializers.ValidationError(errors)
         return super().to_internal_value(data)
+
+    def _current_state(self) -> dict[str, str | None]:
+        if self.instance is None:
+            return {"status": Status.PROPOSED, "released_on": None}
+        initiative = cast(Initiative, self.instance)
+        released_on = initiative.released_on
+        return {
+            "status": initiative.status,
+            "released_on": None if released_on is None else released_on.isoformat(),
+        }
 
     def validate_impact(self, value: Any) -> Any:
         if value is not None and value not in RICE_IMPACTS:

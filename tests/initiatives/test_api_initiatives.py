@@ -231,6 +231,32 @@ class TestCrud:
             }
         ]
 
+    def test_a_read_sent_back_whole_is_a_valid_update(
+        self, editor: Membership, workspace: Workspace
+    ) -> None:
+        # given a released initiative, read by an integration
+        initiative = InitiativeFactory.create(
+            workspace=workspace, status="released", released_on=date(2026, 1, 10)
+        )
+        client = token_client(editor)
+        body = client.get(detail(initiative.pk)).json()
+
+        # when it sends the read back with a new title (PUT), status and date unchanged
+        response = client.put(detail(initiative.pk), {**body, "title": "Renamed"})
+
+        # then the title changes and nothing else
+        assert response.status_code == 200, response.json()
+        assert (response.json()["title"], response.json()["status"]) == ("Renamed", "released")
+        fresh = Initiative.objects.get(pk=initiative.pk)
+        assert (fresh.title, fresh.status, fresh.released_on) == (
+            "Renamed",
+            "released",
+            date(2026, 1, 10),
+        )
+        # and a new one may say it is proposed, as it will be
+        created = client.post(INITIATIVES, {"title": "New", "status": "proposed"})
+        assert (created.status_code, created.json()["status"]) == (201, "proposed")
+
     @pytest.mark.parametrize("field", ["status", "released_on"])
     def test_status_and_release_date_are_refused_in_a_write(
         self, editor: Membership, workspace: Workspace, field: str
