@@ -7,7 +7,6 @@ already scoped to the workspace, so an id of another workspace finds nothing.
 from typing import Any
 
 import django_filters
-from django import forms
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from initiatives.models import (
@@ -25,23 +24,7 @@ from initiatives.models import (
     Status,
 )
 from initiatives.selectors import order_initiatives, with_priority
-from strategy.filters import IdFilter as _IdFilter
-
-# SQLite refuses integers beyond 64 bits with an OverflowError: such an id is bad input.
-MAX_ID = 2**63 - 1
-
-
-class _IdField(forms.IntegerField):
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("max_value", MAX_ID)
-        super().__init__(**kwargs)
-
-
-class IdFilter(_IdFilter):
-    """An integer id, at most 64 bits."""
-
-    field_class = _IdField
-
+from strategy.filters import IdFilter
 
 # value_density and rice come first: highest first, unknown last (a leading "-" reverses).
 INITIATIVE_ORDERINGS = [

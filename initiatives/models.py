@@ -1,6 +1,7 @@
 """Initiatives and what they promise: alignment to objectives, expected impact on metrics,
 the decision log, experiments and ideas (DESIGN.md §2 initiatives and the lifecycle)."""
 
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
@@ -13,6 +14,9 @@ from accounts.models import Team, Workspace
 from strategy.models import VALUE_DIGITS, VALUE_PLACES, Metric, Objective
 
 PERCENT = [MinValueValidator(0), MaxValueValidator(100)]
+# Ten years: a longer window would reach dates no calendar arithmetic should meet.
+LONGEST_WINDOW_DAYS = 3660
+EARLIEST_RELEASE = date(1900, 1, 1)
 
 
 class Status(models.TextChoices):
@@ -80,7 +84,9 @@ class Initiative(models.Model):
     start_on = models.DateField(null=True, blank=True)
     target_on = models.DateField(null=True, blank=True)
     released_on = models.DateField(null=True, blank=True)
-    measurement_window_days = models.PositiveIntegerField(default=90)
+    measurement_window_days = models.PositiveIntegerField(
+        default=90, validators=[MinValueValidator(1), MaxValueValidator(LONGEST_WINDOW_DAYS)]
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Who changed what and when: one row per save, written by the services (`by`).
@@ -112,6 +118,16 @@ class Initiative(models.Model):
                 condition=Q(measurement_window_days__gte=1),
                 name="initiative_window_at_least_a_day",
                 violation_error_message="The measurement window is at least one day.",
+            ),
+            models.CheckConstraint(
+                condition=Q(measurement_window_days__lte=LONGEST_WINDOW_DAYS),
+                name="initiative_window_at_most_ten_years",
+                violation_error_message="The measurement window is at most 3660 days.",
+            ),
+            models.CheckConstraint(
+                condition=Q(released_on__isnull=True) | Q(released_on__gte=EARLIEST_RELEASE),
+                name="initiative_released_after_1900",
+                violation_error_message="A release date is 1900-01-01 or later.",
             ),
         ]
         indexes = [models.Index(fields=["workspace", "status"])]

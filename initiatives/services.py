@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts.models import User, Workspace
 from accounts.selectors import is_member
 from initiatives.models import (
+    EARLIEST_RELEASE,
     Alignment,
     Decision,
     DecisionKind,
@@ -113,6 +114,8 @@ def transition_refusal(
             return f"The revisit date {revisit_on.isoformat()} is not in the future."
     if to == Status.COMMITTED:
         return _commit_refusal(initiative)
+    if to == Status.RELEASED and released_on is not None and released_on < EARLIEST_RELEASE:
+        return f"The release date {released_on.isoformat()} is before 1900; check the year."
     if to == Status.RELEASED and released_on is not None and released_on > today:
         return (
             f"The release date {released_on.isoformat()} is in the future; "

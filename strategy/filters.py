@@ -61,11 +61,21 @@ def query_date_range(request: Request) -> tuple[date | None, date | None]:
     return date_from, date_to
 
 
+# SQLite refuses integers beyond 64 bits with an OverflowError: such an id is bad input.
+MAX_ID = 2**63 - 1
+
+
+class _IdField(forms.IntegerField):
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(**kwargs)
+
+
 @extend_schema_field(OpenApiTypes.INT)
 class IdFilter(django_filters.NumberFilter):
-    """An integer id (NumberFilter alone would accept 1.5)."""
+    """An integer id of at most 64 bits (NumberFilter alone would accept 1.5)."""
 
-    field_class = forms.IntegerField
+    field_class = _IdField
 
 
 class _ArchivedFilterSet(django_filters.FilterSet):

@@ -1,7 +1,7 @@
 """List ordering by value density and RICE in SQL, the history of an initiative, revisit
 dates on declines, decisions by hand, deletes and stakeholders."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -201,3 +201,28 @@ class TestDeleteAndStakeholders:
         with pytest.raises(ValidationError, match="not a member"):
             stakeholder_add(initiative=initiative, user=outsider.user, role="informed")
         assert Stakeholder.objects.count() == 1
+
+
+@pytest.mark.django_db
+class TestBounds:
+    def test_a_window_over_ten_years_is_refused(self, workspace: Workspace) -> None:
+        with pytest.raises(ValidationError) as exc:
+            initiative_create(workspace=workspace, title="Long", measurement_window_days=3661)
+        assert exc.value.message_dict["measurement_window_days"] == [
+            "Ensure this value is less than or equal to 3660."
+        ]
+        assert not Initiative.objects.exists()
+
+    def test_a_release_before_1900_is_refused(
+        self, workspace: Workspace, editor: Membership
+    ) -> None:
+        initiative = InitiativeFactory.create(workspace=workspace, status="in_delivery")
+        with pytest.raises(TransitionRefused, match="before 1900; check the year"):
+            initiative_transition(
+                initiative=initiative,
+                to="released",
+                released_on=date(1899, 12, 31),
+                by=editor.user,
+            )
+        initiative.refresh_from_db()
+        assert (initiative.status, initiative.released_on) == ("in_delivery", None)

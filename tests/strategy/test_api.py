@@ -302,6 +302,10 @@ class TestObjectives:
                 {"status": ["Select a valid choice. done is not one of the available choices."]},
             ),
             ("?parent=abc", {"parent": ["Enter a whole number."]}),
+            (
+                "?parent=99999999999999999999",
+                {"parent": ["Ensure this value is less than or equal to 9223372036854775807."]},
+            ),
         ],
     )
     def test_bad_filters_answer_400_in_words(
