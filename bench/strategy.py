@@ -5,7 +5,8 @@
     the key-result list (selector for all, selector for the API's page of 50, and that page
     over HTTP for information) and of the metric page data as the view reads it (two years
     of the series and the rows of its latest-measurements table; then with its key results);
-    (c) the same reads as raw SQL on a psycopg2 cursor, and the ratio to them.
+    (c) the same reads as raw SQL on a psycopg2 cursor, and the ratio to them. Each read and
+    its raw SQL run alternately, so load from elsewhere on the machine falls on both alike.
 
 Expects the workspace loaded by `manage.py load_scale_metrics` (make bench does it) and
 DATABASE_URL pointing at PostgreSQL. Runs with DEBUG off, like production.
@@ -49,11 +50,13 @@ from django.db import connection  # noqa: E402
 
 from accounts.models import Role, Workspace  # noqa: E402
 from accounts.services import api_token_create, api_token_revoke, member_add  # noqa: E402
+from strategy.api import KeyResultViewSet  # noqa: E402
 from strategy.models import KeyResult, Measurement, Metric  # noqa: E402
 from strategy.selectors import (  # noqa: E402
     figures_of,
     key_results_with_figures,
     measurement_series,
+    metric_key_results,
     with_window_aggregates,
 )
 from strategy.services import (  # noqa: E402
@@ -66,6 +69,9 @@ from strategy.views import LATEST_ROWS, latest_measurements  # noqa: E402
 
 WARMUP = 3
 REPETITIONS = 30
+PAIRED_WARMUP = 20  # of a read next to its raw SQL, each
+PAIRED_REPETITIONS = 200  # of each small read and of its raw SQL
+PAIRED_REPETITIONS_WHOLE_LIST = 60  # of the whole key-result list (tens of ms each)
 INGEST_METRICS = 6  # one list of 10,000 points each per pass
 INGEST_TARGET = 20_000
 RATIO_TARGET = 2.0
@@ -234,10 +240,12 @@ LEFT JOIN LATERAL (
     WHERE x.metric_id = kr.metric_id AND x.observed_on <= LEAST(kr.due_on, %(today)s)
     ORDER BY x.observed_on DESC LIMIT 1
 ) l ON TRUE
-WHERE kr.workspace_id = %(workspace)s
+WHERE kr.workspace_id = %(workspace)s{archived}
 ORDER BY kr.objective_id, kr.due_on, kr.id
 """
-KEY_RESULTS_PAGE_SQL = KEY_RESULTS_SQL + " LIMIT 50"
+# The API lists key results that are not archived unless asked.
+KEY_RESULTS_PAGE_SQL = KEY_RESULTS_SQL.format(archived=" AND kr.archived_at IS NULL") + " LIMIT 50"
+KEY_RESULTS_SQL = KEY_RESULTS_SQL.format(archived="")
 SERIES_SQL = """
 SELECT observed_on, value FROM strategy_measurement
 WHERE metric_id = %s AND observed_on BETWEEN %s AND %s ORDER BY observed_on
@@ -276,7 +284,8 @@ def read_rows(client: "Api", workspace: Workspace, today: date) -> list[Row]:
             "pk", flat=True
         )
     )
-    metric_turn = cycle_of(metric_ids)
+    # Each side walks the metrics in the same order: the same pages for both.
+    metric_turn, raw_metric_turn = cycle_of(metric_ids), cycle_of(metric_ids)
 
     def selector_list() -> None:
         key_results_with_figures(workspace=workspace, today=today)
@@ -290,8 +299,11 @@ def read_rows(client: "Api", workspace: Workspace, today: date) -> list[Row]:
         raw.fetchall()
 
     def selector_page() -> None:
-        # What the API's list runs for its first page, without the HTTP and the JSON.
-        queryset = KeyResult.objects.select_related("metric").filter(workspace=workspace)
+        # What the API's list runs for its first page, without the HTTP, the count and the
+        # JSON: its queryset with the default filter (not archived) and order.
+        queryset = KeyResultViewSet.queryset.filter(
+            workspace=workspace, archived_at__isnull=True
+        ).order_by(*KeyResultViewSet.ordering)
         for kr in with_window_aggregates(queryset, today=today)[:50]:
             figures_of(kr, today=today)
 
@@ -306,16 +318,10 @@ def read_rows(client: "Api", workspace: Workspace, today: date) -> list[Row]:
         metric = Metric.objects.get(pk=next(metric_turn))
         measurement_series(metric=metric, date_from=two_years_ago, date_to=today)
         latest_measurements(metric)
-        key_results_with_figures(
-            workspace=workspace,
-            today=today,
-            queryset=KeyResult.objects.filter(
-                metric=metric, archived_at__isnull=True
-            ).select_related("objective"),
-        )
+        metric_key_results(metric=metric, today=today)
 
     def raw_metric_page() -> int:
-        metric_id = next(metric_turn)
+        metric_id = next(raw_metric_turn)
         raw.execute("SELECT * FROM strategy_metric WHERE id = %s", [metric_id])
         raw.fetchall()
         raw.execute(SERIES_SQL, [metric_id, two_years_ago, today])
@@ -330,16 +336,24 @@ def read_rows(client: "Api", workspace: Workspace, today: date) -> list[Row]:
         raw.execute(METRIC_KEY_RESULTS_SQL, params)
         raw.fetchall()
 
-    selector = timings(selector_list)
-    raw_whole = timings(raw_list)
-    rows.append(latency_row(f"(b) key_results_with_figures, all {n_key_results:,}", selector, ""))
-    rows.append(latency_row("(c) raw SQL, same aggregates, all key results", raw_whole, ""))
+    selector, raw_whole = paired_timings(selector_list, raw_list, PAIRED_REPETITIONS_WHOLE_LIST)
+    rows.append(
+        latency_row(
+            f"(b) key_results_with_figures, all {n_key_results:,}", selector, "", paired=True
+        )
+    )
+    rows.append(
+        latency_row("(c) raw SQL, same aggregates, all key results", raw_whole, "", paired=True)
+    )
     rows.append(ratio_row("    ratio selector / raw SQL", selector, raw_whole))
 
-    selector_50 = timings(selector_page)
-    raw_50 = timings(raw_page)
-    rows.append(latency_row("(b) selectors of the API list, first 50, in process", selector_50, ""))
-    rows.append(latency_row("(c) raw SQL, same aggregates, first 50", raw_50, ""))
+    selector_50, raw_50 = paired_timings(selector_page, raw_page)
+    rows.append(
+        latency_row(
+            "(b) selectors of the API list, first 50, in process", selector_50, "", paired=True
+        )
+    )
+    rows.append(latency_row("(c) raw SQL, same aggregates, first 50", raw_50, "", paired=True))
     rows.append(ratio_row("    ratio selectors / raw SQL", selector_50, raw_50))
 
     page = client.get("key-results/?limit=50")
@@ -359,21 +373,20 @@ def read_rows(client: "Api", workspace: Workspace, today: date) -> list[Row]:
             )
         )
 
-    metric_data = timings(metric_page)
-    raw_metric = timings(raw_metric_page)
+    metric_data, raw_metric = paired_timings(metric_page, raw_metric_page)
     rows.append(
         latency_row(
             f"(b) metric page: metric, series 2 years, latest {LATEST_ROWS} rows",
             metric_data,
             "",
+            paired=True,
         )
     )
-    rows.append(latency_row("(c) raw SQL, same rows", raw_metric, ""))
+    rows.append(latency_row("(c) raw SQL, same rows", raw_metric, "", paired=True))
     rows.append(ratio_row("    ratio selectors / raw SQL", metric_data, raw_metric))
-    whole = timings(metric_page_whole)
-    raw_whole_page = timings(raw_metric_page_whole)
-    rows.append(latency_row("(b) the same + its key results with figures", whole, ""))
-    rows.append(latency_row("(c) raw SQL, same rows", raw_whole_page, ""))
+    whole, raw_whole_page = paired_timings(metric_page_whole, raw_metric_page_whole)
+    rows.append(latency_row("(b) the same + its key results with figures", whole, "", paired=True))
+    rows.append(latency_row("(c) raw SQL, same rows", raw_whole_page, "", paired=True))
     rows.append(ratio_row("    ratio selectors / raw SQL", whole, raw_whole_page))
     return rows
 
@@ -399,14 +412,32 @@ def cycle_of(values: Sequence[int]) -> Iterator[int]:
         yield from values
 
 
-def timings(action: Callable[[], Any]) -> list[float]:
+def timings(action: Callable[[], Any], repetitions: int = REPETITIONS) -> list[float]:
     for _ in range(WARMUP):
         action()
     out = []
-    for _ in range(REPETITIONS):
+    for _ in range(repetitions):
         started = time.perf_counter()
         action()
         out.append(time.perf_counter() - started)
+    return out
+
+
+def paired_timings(
+    ours: Callable[[], Any], raw: Callable[[], Any], repetitions: int = PAIRED_REPETITIONS
+) -> tuple[list[float], list[float]]:
+    """Timings of a read and of its raw SQL, run alternately (each first in turn), so that
+    whatever else the machine does meanwhile slows both alike."""
+    for _ in range(PAIRED_WARMUP):
+        ours()
+        raw()
+    out: tuple[list[float], list[float]] = ([], [])
+    for i in range(repetitions):
+        for side in (0, 1) if i % 2 == 0 else (1, 0):
+            action = ours if side == 0 else raw
+            started = time.perf_counter()
+            action()
+            out[side].append(time.perf_counter() - started)
     return out
 
 
@@ -418,12 +449,15 @@ def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[94]
 
 
-def latency_row(what: str, values: list[float], target: str) -> Row:
+def latency_row(what: str, values: list[float], target: str, *, paired: bool = False) -> Row:
+    """p50 and p95; `paired`: timed alternately with its raw SQL (paired_timings)."""
+    note = (
+        f"{len(values)} runs alternated with raw SQL after {PAIRED_WARMUP} warm-up"
+        if paired
+        else f"{len(values)} runs after {WARMUP} warm-up"
+    )
     return Row(
-        what,
-        f"p50 {p50(values) * 1000:7.1f} ms  p95 {p95(values) * 1000:7.1f} ms",
-        target,
-        f"{REPETITIONS} runs after {WARMUP} warm-up",
+        what, f"p50 {p50(values) * 1000:7.2f} ms  p95 {p95(values) * 1000:7.2f} ms", target, note
     )
 
 

@@ -228,7 +228,8 @@ def _attach(key_result: KeyResult, figures: selectors.KeyResultFigures) -> KeyRe
 class KeyResultViewSet(StrategyViewSet):
     """Key results with their figures (DESIGN.md §3), evaluated today or on ?as_of=."""
 
-    queryset = KeyResult.objects.select_related("metric")
+    # The serializer prints metric ids only, and the figures join the metric themselves.
+    queryset = KeyResult.objects.all()
     serializer_class = KeyResultSerializer
     filterset_class = KeyResultFilter
     ordering_fields = ["start_on", "due_on", "created_at"]
@@ -242,7 +243,7 @@ class KeyResultViewSet(StrategyViewSet):
         self.today = query_date(request, "as_of") or services.workspace_today(self.workspace)
 
     def get_queryset(self) -> QuerySet[KeyResult]:
-        # Count queries strip these annotations; the page runs them once per row in SQL.
+        # Counts stay plain; the page's rows come with their window aggregates in one query.
         return selectors.with_window_aggregates(super().get_queryset(), today=self.today)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:

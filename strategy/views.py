@@ -36,9 +36,9 @@ from strategy.models import KeyResult, Measurement, Metric, Objective, Objective
 from strategy.selectors import (
     KeyResultFigures,
     flatten,
-    key_results_with_figures,
+    latest_measurements_of,
     measurement_series,
-    measurements_for,
+    metric_key_results,
     metrics_for,
     objective_tree,
 )
@@ -590,7 +590,7 @@ def _chart_range(request: HttpRequest, today: date) -> tuple[date, date, DateRan
 
 def latest_measurements(metric: Metric) -> list[Measurement]:
     """The rows of the page's "Latest measurements" table, newest first."""
-    return list(measurements_for(metric=metric).order_by("-observed_on")[:LATEST_ROWS])
+    return latest_measurements_of(metric=metric, count=LATEST_ROWS)
 
 
 def _metric_page(
@@ -608,14 +608,7 @@ def _metric_page(
     points = measurement_series(metric=metric, date_from=date_from, date_to=date_to)
     key_results = [
         key_result_row(kr, figures)
-        for kr, figures in key_results_with_figures(
-            workspace=workspace,
-            today=today,
-            # The page names each key result's objective.
-            queryset=KeyResult.objects.filter(
-                metric=metric, archived_at__isnull=True
-            ).select_related("objective"),
-        )
+        for kr, figures in metric_key_results(metric=metric, today=today)
     ]
     latest = [
         {"measurement": m, "value_text": with_unit(number(m.value), metric.unit)}
