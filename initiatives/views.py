@@ -233,7 +233,6 @@ def list_row(row: Row, currency: str) -> ListRow:
 def _filters(request: HttpRequest, workspace: Workspace) -> InitiativeFilterForm:
     params = request.GET.copy()
     params.pop("page", None)
-    params.pop("view", None)
     return InitiativeFilterForm(params or None, workspace=workspace)
 
 

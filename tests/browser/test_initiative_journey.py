@@ -5,6 +5,7 @@ real Chromium, nothing loaded from another host."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -211,6 +212,22 @@ def test_a_pm_takes_an_initiative_from_idea_to_measured_value(
     expect(list_row.get_by_test_id("realized")).to_have_text("3,600 EUR")
     expect(list_row.get_by_test_id("density")).to_have_text("800 EUR/wk")
     page.screenshot(path=tmp_path / "initiative-list.png", full_page=True)
+
+    # And its filters swap the table in place (htmx), keeping the address shareable
+    page.evaluate("window.notReloaded = true")
+    search = page.get_by_role("search").get_by_label("Search")
+    search.fill("pricing")
+    expect(page.get_by_test_id("empty-filtered")).to_contain_text(
+        "No initiative matches these filters"
+    )
+    expect(page).to_have_url(re.compile(r"/w/acme/initiatives/\?.*q=pricing"))
+    search.fill("checklist")  # a word of its hypothesis
+    expect(page.get_by_test_id("initiative-row")).to_have_count(1)
+    page.get_by_role("search").get_by_label("Status").select_option("declined")
+    expect(page.get_by_test_id("empty-filtered")).to_be_visible()
+    page.get_by_role("search").get_by_label("Status").select_option("measured")
+    expect(page.get_by_test_id("initiative-row")).to_contain_text("Guided onboarding")
+    assert page.evaluate("window.notReloaded") is True
     page.get_by_test_id("board-link").click()
     card = page.get_by_test_id("column-measured").get_by_test_id("card")
     expect(card).to_contain_text("Guided onboarding")
