@@ -144,7 +144,7 @@ class InitiativeForm(forms.Form):
     start_on = forms.DateField(label="Starts on", required=False, widget=DateInput())
     target_on = forms.DateField(label="Target date", required=False, widget=DateInput())
     measurement_window_days = forms.IntegerField(
-        label="Measurement window (days)",
+        label="Measured for (days)",
         min_value=1,
         max_value=MAX_WINDOW_DAYS,
         initial=90,

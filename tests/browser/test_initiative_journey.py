@@ -94,6 +94,7 @@ def test_a_pm_takes_an_initiative_from_idea_to_measured_value(
     expect(form).to_contain_text("We believe … will …; we will know when …")
     form.get_by_role("button", name="Create initiative").click()
     expect(page.locator(".field--error")).to_contain_text("This field is required.")
+    page.screenshot(path=tmp_path / "initiative-form-error.png", full_page=True)
     assert not Initiative.objects.exists()
 
     # Then logs it properly
@@ -106,7 +107,7 @@ def test_a_pm_takes_an_initiative_from_idea_to_measured_value(
     expect(form.get_by_label("Owner")).to_have_value(str(pm.pk))
     form.get_by_label("Effort (weeks)").fill("6")
     form.get_by_label("Confidence (%)").fill("70")
-    expect(form.get_by_label("Measurement window (days)")).to_have_value("90")
+    expect(form.get_by_label("Measured for (days)")).to_have_value("90")
     form.get_by_role("button", name="Create initiative").click()
     expect(page.locator(".message--success")).to_contain_text("logged as proposed")
     expect(page.get_by_role("heading", level=1)).to_have_text("Guided onboarding")
