@@ -7,7 +7,8 @@ real gunicorn server, (iv) `initiatives/{id}/impact/` over HTTP and (v) `impacts
 process for a measured initiative with three expected impacts; next to the same
 computations as raw SQL on a psycopg2 cursor (the page of 50 in value-density order with
 the window aggregates of all its impacts; the window aggregates of one initiative's
-impacts), whose figures are checked equal to the selectors' once before timing.
+impacts), whose figures are checked equal to the selectors' once before timing. The
+paths compared are timed in turn, round after round, so they share the machine's load.
 
 Expects the workspace loaded by `manage.py load_scale_initiatives` (make bench does it)
 and DATABASE_URL pointing at PostgreSQL. Runs with DEBUG off, like production; the
@@ -19,6 +20,7 @@ import http.client
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -33,7 +35,9 @@ import django  # noqa: E402
 
 from bench.strategy import (  # noqa: E402
     RATIO_TARGET,
+    REPETITIONS,
     SERVER_WORKERS,
+    WARMUP,
     Answer,
     Api,
     Row,
@@ -42,7 +46,6 @@ from bench.strategy import (  # noqa: E402
     ratio_row,
     raw_cursor,
     server,
-    timings,
 )
 
 django.setup()  # bench.strategy ran it already; the model imports below need it
@@ -421,80 +424,111 @@ def latency_target_row(what: str, values: list[float], queries: str) -> Row:
     return Row(row.what, row.figure, row.target, f"{verdict}; {queries}; {row.note}")
 
 
+def interleaved(actions: dict[str, Callable[[], Any]]) -> dict[str, list[float]]:
+    """Timings of several actions taken in turn, round after round: on a machine shared
+    with other work, each sees the same load, so their ratio is fairer than two series
+    timed one after the other."""
+    for _ in range(WARMUP):
+        for action in actions.values():
+            action()
+    out: dict[str, list[float]] = {name: [] for name in actions}
+    for _ in range(REPETITIONS):
+        for name, action in actions.items():
+            started = time.perf_counter()
+            action()
+            out[name].append(time.perf_counter() - started)
+    return out
+
+
+def not_measured(what: str, answer: Answer, hint: str = "") -> Row:
+    return Row(
+        what,
+        "not measured",
+        f"p95 ≤ {LATENCY_TARGET_MS} ms",
+        f"it answers HTTP {answer.status}{hint}: {answer.body[:80]!r}",
+    )
+
+
 def list_rows_of(
     api: Api, pages: Pages, raw: Any, workspace: Workspace, today: date, key: str, user: User
 ) -> list[Row]:
-    rows: list[Row] = []
     n = Initiative.objects.filter(workspace=workspace).count()
-    selector = timings(lambda: selector_list_page(workspace, today))
-    raw_page = timings(lambda: raw_list_page(raw, workspace, today))
-    queries = queries_in_process(lambda: selector_list_page(workspace, today))
-    rows.append(
+    api_path = f"initiatives/?limit={PAGE}"
+    page_path = f"/w/{workspace.slug}/initiatives/"
+    api_first, page_first = api.get(api_path), pages.get(page_path)
+    actions: dict[str, Callable[[], Any]] = {
+        "selector": lambda: selector_list_page(workspace, today),
+        "raw": lambda: raw_list_page(raw, workspace, today),
+    }
+    if api_first.status == 200:
+        actions["api"] = lambda: api.get(api_path, expect=200)
+    if page_first.status == 200:
+        actions["page"] = lambda: pages.get(page_path, expect=200)
+    times = interleaved(actions)
+    raw_page = times["raw"]
+
+    rows = [
         latency_target_row(
             f"(i) list selectors in process: value density, first {PAGE} of {n:,}",
-            selector,
-            f"{queries} queries",
-        )
-    )
-    rows.append(latency_row("    raw SQL, same page and figures (1 statement)", raw_page, ""))
-    rows.append(ratio_row("    ratio selectors / raw SQL", selector, raw_page))
+            times["selector"],
+            f"{queries_in_process(actions['selector'])} queries",
+        ),
+        latency_row("    raw SQL, same page and figures (1 statement)", raw_page, ""),
+        ratio_row("    ratio selectors / raw SQL", times["selector"], raw_page),
+    ]
     # PostgreSQL compiles a plan whose estimated cost passes jit_above_cost (100,000) to
     # machine code first; the correlated risk-adjusted subquery over every initiative does.
     with connection.cursor() as cursor:
         cursor.execute("SET jit = off")
         try:
-            without_jit = timings(lambda: selector_list_page(workspace, today))
+            without_jit = interleaved({"selector": actions["selector"], "raw": actions["raw"]})
         finally:
             cursor.execute("RESET jit")
-    rows.append(latency_row("    the selectors with jit off, for information", without_jit, ""))
+    rows.append(
+        latency_row("    selectors with jit off, for information", without_jit["selector"], "")
+    )
+    rows.append(
+        ratio_row(
+            "    ratio selectors with jit off / raw SQL (its own runs)",
+            without_jit["selector"],
+            without_jit["raw"],
+            "",
+        )
+    )
 
-    api_path = f"initiatives/?limit={PAGE}"
-    first = api.get(api_path)
-    if first.status == 200:
-        values = timings(lambda: api.get(api_path, expect=200))
-        status, queries = queries_of(f"/api/v1/workspaces/{workspace.slug}/{api_path}", key=key)
+    if "api" in actions:
+        _, queries = queries_of(f"/api/v1/workspaces/{workspace.slug}/{api_path}", key=key)
         _, queries_10 = queries_of(
             f"/api/v1/workspaces/{workspace.slug}/initiatives/?limit=10", key=key
         )
         rows.append(
             latency_target_row(
                 f"(ii) API GET {api_path}, HTTP round trip",
-                values,
+                times["api"],
                 f"{queries} queries ({queries_10} for limit=10)",
             )
         )
-        rows.append(ratio_row("    ratio HTTP / raw SQL, for information", values, raw_page, ""))
-    else:
         rows.append(
-            Row(
-                f"(ii) API GET {api_path}",
-                "not measured",
-                f"p95 ≤ {LATENCY_TARGET_MS} ms",
-                f"the route answers HTTP {first.status}: {first.body[:80]!r}",
-            )
+            ratio_row("    ratio HTTP / raw SQL, for information", times["api"], raw_page, "")
         )
+    else:
+        rows.append(not_measured(f"(ii) API GET {api_path}", api_first))
 
-    page_path = f"/w/{workspace.slug}/initiatives/"
-    first = pages.get(page_path)
-    if first.status == 200:
-        values = timings(lambda: pages.get(page_path, expect=200))
-        status, queries = queries_of(page_path, user=user)
+    if "page" in actions:
+        _, queries = queries_of(page_path, user=user)
         rows.append(
             latency_target_row(
                 f"(iii) page GET {page_path}, HTTP round trip",
-                values,
-                f"{queries} queries, {len(first.body) / 1024:.0f} KiB",
+                times["page"],
+                f"{queries} queries, {len(page_first.body) / 1024:.0f} KiB",
             )
         )
-        rows.append(ratio_row("    ratio HTTP / raw SQL, for information", values, raw_page, ""))
+        rows.append(
+            ratio_row("    ratio HTTP / raw SQL, for information", times["page"], raw_page, "")
+        )
     else:
         rows.append(
-            Row(
-                f"(iii) page GET {page_path}",
-                "not measured",
-                f"p95 ≤ {LATENCY_TARGET_MS} ms",
-                f"the page answers HTTP {first.status}{page_hint(first.status)}",
-            )
+            not_measured(f"(iii) page GET {page_path}", page_first, page_hint(page_first.status))
         )
     return rows
 
@@ -508,43 +542,39 @@ def page_hint(status: int) -> str:
 
 
 def impact_rows(api: Api, raw: Any, initiative: Initiative, today: date, key: str) -> list[Row]:
-    rows: list[Row] = []
-    selector = timings(lambda: selector_one(initiative, today))
-    raw_values = timings(lambda: raw_one(raw, initiative, today))
     path = f"initiatives/{initiative.pk}/impact/"
     first = api.get(path)
+    actions: dict[str, Callable[[], Any]] = {
+        "selector": lambda: selector_one(initiative, today),
+        "raw": lambda: raw_one(raw, initiative, today),
+    }
     if first.status == 200:
-        values = timings(lambda: api.get(path, expect=200))
-        status, queries = queries_of(
-            f"/api/v1/workspaces/{initiative.workspace.slug}/{path}", key=key
-        )
+        actions["api"] = lambda: api.get(path, expect=200)
+    times = interleaved(actions)
+    rows: list[Row] = []
+    if "api" in actions:
+        _, queries = queries_of(f"/api/v1/workspaces/{initiative.workspace.slug}/{path}", key=key)
         rows.append(
             latency_target_row(
                 "(iv) API GET initiatives/{id}/impact/, measured, 3 impacts",
-                values,
+                times["api"],
                 f"{queries} queries",
             )
         )
-        rows.append(ratio_row("    ratio HTTP / raw SQL, for information", values, raw_values, ""))
-    else:
         rows.append(
-            Row(
-                "(iv) API GET initiatives/{id}/impact/",
-                "not measured",
-                f"p95 ≤ {LATENCY_TARGET_MS} ms",
-                f"the route answers HTTP {first.status}: {first.body[:80]!r}",
-            )
+            ratio_row("    ratio HTTP / raw SQL, for information", times["api"], times["raw"], "")
         )
-    queries = queries_in_process(lambda: selector_one(initiative, today))
+    else:
+        rows.append(not_measured("(iv) API GET initiatives/{id}/impact/", first))
     rows.append(
         latency_target_row(
             f"(v) impacts_for of initiative {initiative.pk} in process",
-            selector,
-            f"{queries} query",
+            times["selector"],
+            f"{queries_in_process(actions['selector'])} query",
         )
     )
-    rows.append(latency_row("    raw SQL, same window aggregates", raw_values, ""))
-    rows.append(ratio_row("    ratio selector / raw SQL", selector, raw_values))
+    rows.append(latency_row("    raw SQL, same window aggregates", times["raw"], ""))
+    rows.append(ratio_row("    ratio selector / raw SQL", times["selector"], times["raw"]))
     return rows
 
 
