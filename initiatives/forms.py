@@ -12,6 +12,7 @@ from django.db.models import F, Q, QuerySet
 
 from accounts.models import Team, User, Workspace
 from initiatives.models import (
+    LONGEST_WINDOW_DAYS,
     RICE_IMPACTS,
     Alignment,
     DecisionKind,
@@ -38,7 +39,6 @@ RICE_LABELS = {
     Decimal("2"): "2 — high",
     Decimal("3"): "3 — massive",
 }
-MAX_WINDOW_DAYS = 3650
 WEIGHT_HELP = (
     "The share of this initiative that serves the objective; the weights of one "
     "initiative add up to at most 100."
@@ -146,7 +146,7 @@ class InitiativeForm(forms.Form):
     measurement_window_days = forms.IntegerField(
         label="Measured for (days)",
         min_value=1,
-        max_value=MAX_WINDOW_DAYS,
+        max_value=LONGEST_WINDOW_DAYS,
         initial=90,
         help_text="How long after the release its metrics are compared with the same "
         "number of days before it.",

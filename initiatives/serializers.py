@@ -15,6 +15,8 @@ from rest_framework import serializers
 from accounts.models import Team, User
 from accounts.workspace_api import WorkspaceRelatedField
 from initiatives.models import (
+    EARLIEST_RELEASE,
+    LONGEST_WINDOW_DAYS,
     RICE_IMPACTS,
     Alignment,
     Decision,
@@ -32,8 +34,6 @@ from strategy.models import VALUE_PLACES, Metric, Objective
 
 # Release dates and measurement windows span at most these, so the windows of §3
 # (R − L … R + W) stay real calendar dates whatever the evaluation date.
-EARLIEST_RELEASE = date(1900, 1, 1)
-LONGEST_WINDOW_DAYS = 3660  # ten years
 
 # Wide enough for any sum of figures: DRF quantizes with max_digits as the precision.
 FIGURE_DIGITS = 40

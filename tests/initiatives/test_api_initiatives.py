@@ -324,7 +324,7 @@ class TestCrud:
             ),
             (
                 {"measurement_window_days": 0},
-                {"detail": "The measurement window is at least one day."},
+                {"measurement_window_days": ["Ensure this value is greater than or equal to 1."]},
             ),
             ({"team": 99_999_999}, {"team": ['Invalid pk "99999999" - object does not exist.']}),
             ({"team": "abc"}, {"team": ["Incorrect type. Expected pk value, received str."]}),
