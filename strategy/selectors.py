@@ -108,8 +108,8 @@ def with_window_aggregates(queryset: QuerySet[KeyResult], *, today: date) -> Que
     for over the window [start_on, min(today, due_on)] — the sum or the mean of the
     measurements in it, or for a level the value as of its end — and `w_end`, that end.
 
-    The queryset stays a plain one to filter, order, slice and count (counts skip the
-    aggregates); its rows come from one query with a correlated subquery per key result,
+    The queryset stays a plain one to filter, order, slice and count by the key results'
+    own fields (the aggregates are not annotations of it, so counts skip them); its rows come from one query with a correlated subquery per key result,
     chosen by CASE, each an index range scan on (metric, observed_on). On PostgreSQL the
     SQL of that query is written once per shape of the queryset (see _window_rows)."""
     clone = queryset.all()
