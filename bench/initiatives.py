@@ -34,10 +34,11 @@ sys.path.insert(0, str(REPO))
 import django  # noqa: E402
 
 from bench.strategy import (  # noqa: E402
+    PAIRED_REPETITIONS,
+    PAIRED_REPETITIONS_WHOLE_LIST,
+    PAIRED_WARMUP,
     RATIO_TARGET,
-    REPETITIONS,
     SERVER_WORKERS,
-    WARMUP,
     Answer,
     Api,
     Row,
@@ -419,23 +420,24 @@ def queries_in_process(action: Any) -> int:
 
 def latency_target_row(what: str, values: list[float], queries: str) -> Row:
     """A latency held to the p95 target, with the queries of one request in the notes."""
-    row = latency_row(what, values, f"p95 ≤ {LATENCY_TARGET_MS} ms")
+    row = latency_row(what, values, f"p95 ≤ {LATENCY_TARGET_MS} ms", paired=True)
     verdict = "met" if p95(values) * 1000 <= LATENCY_TARGET_MS else "NOT met"
     return Row(row.what, row.figure, row.target, f"{verdict}; {queries}; {row.note}")
 
 
-def interleaved(actions: dict[str, Callable[[], Any]]) -> dict[str, list[float]]:
-    """Timings of several actions taken in turn, round after round: on a machine shared
-    with other work, each sees the same load, so their ratio is fairer than two series
-    timed one after the other."""
-    for _ in range(WARMUP):
+def interleaved(actions: dict[str, Callable[[], Any]], repetitions: int) -> dict[str, list[float]]:
+    """Timings of several actions taken in turn, round after round, each round starting one
+    further along: on a machine shared with other work, each sees the same load, so their
+    ratio is fairer than two series timed one after the other."""
+    for _ in range(PAIRED_WARMUP):
         for action in actions.values():
             action()
-    out: dict[str, list[float]] = {name: [] for name in actions}
-    for _ in range(REPETITIONS):
-        for name, action in actions.items():
+    names = list(actions)
+    out: dict[str, list[float]] = {name: [] for name in names}
+    for i in range(repetitions):
+        for name in names[i % len(names) :] + names[: i % len(names)]:
             started = time.perf_counter()
-            action()
+            actions[name]()
             out[name].append(time.perf_counter() - started)
     return out
 
@@ -464,7 +466,7 @@ def list_rows_of(
         actions["api"] = lambda: api.get(api_path, expect=200)
     if page_first.status == 200:
         actions["page"] = lambda: pages.get(page_path, expect=200)
-    times = interleaved(actions)
+    times = interleaved(actions, PAIRED_REPETITIONS_WHOLE_LIST)
     raw_page = times["raw"]
 
     rows = [
@@ -473,7 +475,7 @@ def list_rows_of(
             times["selector"],
             f"{queries_in_process(actions['selector'])} queries",
         ),
-        latency_row("    raw SQL, same page and figures (1 statement)", raw_page, ""),
+        latency_row("    raw SQL, same page and figures (1 statement)", raw_page, "", paired=True),
         ratio_row("    ratio selectors / raw SQL", times["selector"], raw_page),
     ]
     # PostgreSQL compiles a plan whose estimated cost passes jit_above_cost (100,000) to
@@ -481,11 +483,16 @@ def list_rows_of(
     with connection.cursor() as cursor:
         cursor.execute("SET jit = off")
         try:
-            without_jit = interleaved({"selector": actions["selector"], "raw": actions["raw"]})
+            without_jit = interleaved(
+                {"selector": actions["selector"], "raw": actions["raw"]},
+                PAIRED_REPETITIONS_WHOLE_LIST,
+            )
         finally:
             cursor.execute("RESET jit")
     rows.append(
-        latency_row("    selectors with jit off, for information", without_jit["selector"], "")
+        latency_row(
+            "    selectors with jit off, for information", without_jit["selector"], "", paired=True
+        )
     )
     rows.append(
         ratio_row(
@@ -550,7 +557,7 @@ def impact_rows(api: Api, raw: Any, initiative: Initiative, today: date, key: st
     }
     if first.status == 200:
         actions["api"] = lambda: api.get(path, expect=200)
-    times = interleaved(actions)
+    times = interleaved(actions, PAIRED_REPETITIONS)
     rows: list[Row] = []
     if "api" in actions:
         _, queries = queries_of(f"/api/v1/workspaces/{initiative.workspace.slug}/{path}", key=key)
@@ -573,7 +580,7 @@ def impact_rows(api: Api, raw: Any, initiative: Initiative, today: date, key: st
             f"{queries_in_process(actions['selector'])} query",
         )
     )
-    rows.append(latency_row("    raw SQL, same window aggregates", times["raw"], ""))
+    rows.append(latency_row("    raw SQL, same window aggregates", times["raw"], "", paired=True))
     rows.append(ratio_row("    ratio selector / raw SQL", times["selector"], times["raw"]))
     return rows
 
