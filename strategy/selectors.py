@@ -109,9 +109,10 @@ def with_window_aggregates(queryset: QuerySet[KeyResult], *, today: date) -> Que
     measurements in it, or for a level the value as of its end — and `w_end`, that end.
 
     The queryset stays a plain one to filter, order, slice and count by the key results'
-    own fields (the aggregates are not annotations of it, so counts skip them); its rows come from one query with a correlated subquery per key result,
-    chosen by CASE, each an index range scan on (metric, observed_on). On PostgreSQL the
-    SQL of that query is written once per shape of the queryset (see _window_rows)."""
+    own fields (the aggregates are not annotations of it, so counts skip them). Its rows
+    come from one query with a correlated subquery per key result, chosen by CASE, each an
+    index range scan on (metric, observed_on); on PostgreSQL the SQL of that query is
+    written once per shape of the queryset (see _window_rows)."""
     clone = queryset.all()
     clone._iterable_class = partial(_WindowAggregatesIterable, today=today)  # type: ignore[assignment]
     return clone
