@@ -28,6 +28,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Count, F, Q, QuerySet
 from django.template.loader import render_to_string
+from django.urls import reverse
 
 from accounts.models import User, Workspace
 from initiatives.models import (
@@ -229,13 +230,19 @@ def _measured_message(
             }
             for impact, f in impacts
         ],
-        "path": f"/w/{initiative.workspace.slug}/initiatives/{initiative.pk}/",
+        "url": _link("initiatives:detail", initiative.workspace.slug, initiative.pk),
     }
     if expected is not None and realized is not None:
         subject = f"Measured: “{initiative.title}” realized {realized} of {expected} expected"
     else:
         subject = f"Measured: “{initiative.title}”"
     return _message(subject, "emails/initiative_measured", context, owner)
+
+
+def _link(view: str, *args: Any) -> str:
+    """The full address of a page, for an e-mail: a worker has no request to take the
+    host from, so it starts with settings.SITE_URL."""
+    return settings.SITE_URL.rstrip("/") + reverse(view, args=args)
 
 
 def _message(
@@ -331,7 +338,7 @@ def _decision_message(decision: Decision) -> EmailMultiAlternatives | None:
         "rationale": decision.rationale,
         "revisit_on": decision.revisit_on,
         "workspace": workspace,
-        "path": f"/w/{workspace.slug}/not-doing/",
+        "url": _link("ideas:not-doing", workspace.slug),
     }
     return _message(f"Time to revisit: {subject_of}", "emails/decision_revisit", context, recipient)
 
@@ -354,7 +361,7 @@ def _idea_message(idea: Idea) -> EmailMultiAlternatives | None:
         "rationale": idea.decline_reason,
         "revisit_on": idea.revisit_on,
         "workspace": workspace,
-        "path": f"/w/{workspace.slug}/not-doing/",
+        "url": _link("ideas:not-doing", workspace.slug),
     }
     return _message(
         f"Time to revisit: {idea.title} (declined idea)",

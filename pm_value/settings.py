@@ -180,6 +180,9 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="PM Value <pm-value@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Where people reach the app: the links in e-mails, sent by a worker with no request to
+# take the host from, start with it.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # --- REST API ---------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -117,8 +117,11 @@ class TestMeasureDue:
         workspace: Workspace,
         editor: Membership,
         django_capture_on_commit_callbacks: Capture,
+        settings: Any,
     ) -> None:
-        # Given an initiative whose 90-day window ended yesterday, with a realized impact
+        # Given an initiative whose 90-day window ended yesterday, with a realized impact,
+        # in an app people reach at pm.example.com
+        settings.SITE_URL = "https://pm.example.com/"
         initiative = released(workspace, owner=editor.user, window_ends_in_days=-1)
         with_realized_figures(initiative, mrr(workspace))
         ends = workspace_today(workspace) - timedelta(days=1)
@@ -158,9 +161,11 @@ class TestMeasureDue:
             "- Monthly recurring revenue: expected +40 EUR (480 EUR), "
             "realized +50 EUR (600 EUR), 125% of expected" in body
         )
-        assert f"See the initiative: /w/acme/initiatives/{initiative.pk}/" in body
+        # with a link that works from a mail client: the full address of the initiative
+        link = f"https://pm.example.com/w/acme/initiatives/{initiative.pk}/"
+        assert f"See the initiative: {link}\n" in body
         html = html_of(message)
-        assert f'href="/w/acme/initiatives/{initiative.pk}/"' in html
+        assert f'<a href="{link}">See the initiative</a>' in html
         assert "600 EUR" in html
         assert "480 EUR" in html
         assert "125%" in html
@@ -402,8 +407,10 @@ class TestRemindDue:
         editor: Membership,
         admin: Membership,
         django_capture_on_commit_callbacks: Capture,
+        settings: Any,
     ) -> None:
         # Given a decline by the admin of an initiative the editor owns, to revisit in 30 days
+        settings.SITE_URL = "https://pm.example.com"
         decision = declined_with_revisit(workspace, editor.user, admin.user)
         revisit_day = decision.revisit_on
         assert revisit_day is not None
@@ -423,8 +430,8 @@ class TestRemindDue:
             f"{revisit_day.day} {revisit_day:%B %Y}." in message.body
         )
         assert f"The rationale then:\n{WHY_NOT}" in message.body
-        assert "The Not doing page: /w/acme/not-doing/" in message.body
-        assert 'href="/w/acme/not-doing/"' in html_of(message)
+        assert "The Not doing page: https://pm.example.com/w/acme/not-doing/\n" in message.body
+        assert '<a href="https://pm.example.com/w/acme/not-doing/">' in html_of(message)
         decision.refresh_from_db()
         assert decision.revisit_reminded_on == revisit_day
 
@@ -489,7 +496,9 @@ class TestRemindDue:
         editor: Membership,
         viewer: Membership,
         django_capture_on_commit_callbacks: Capture,
+        settings: Any,
     ) -> None:
+        settings.SITE_URL = "http://127.0.0.1:8000"
         idea = idea_submit(
             workspace=workspace, by=viewer.user, title="Dark mode", source="customer"
         )
@@ -511,7 +520,7 @@ class TestRemindDue:
         assert message.subject == "Time to revisit: Dark mode (declined idea)"
         assert "declined the idea “Dark mode” (from customer, 2 votes)" in message.body
         assert "Nice to have; no account churned over it." in message.body
-        assert "/w/acme/not-doing/" in message.body
+        assert "The Not doing page: http://127.0.0.1:8000/w/acme/not-doing/\n" in message.body
         assert Idea.objects.get(pk=idea.pk).revisit_reminded_on == revisit_on
 
     def test_a_decline_already_reopened_needs_no_reminder(
