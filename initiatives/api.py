@@ -444,8 +444,8 @@ IDEA_OWNER_ONLY = "Only the person who submitted this idea, or an editor or admi
 )
 class IdeaViewSet(_CrudViewSet):
     """Ideas anyone in the workspace submits and votes for (viewers too); their submitter,
-    an editor or an admin changes or deletes them while they are open; editors promote
-    them to initiatives or decline them with a reason."""
+    an editor or an admin changes or deletes them while they are open; editors mark them
+    under review, promote them to initiatives or decline them with a reason."""
 
     queryset = Idea.objects.all()
     serializer_class = IdeaSerializer
@@ -515,6 +515,21 @@ class IdeaViewSet(_CrudViewSet):
     def unvote(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         idea = self.get_object()
         services.idea_unvote(idea=idea, by=self.user)
+        return Response(self.get_serializer(self._read(idea)).data)
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: IdeaSerializer,
+            409: _conflict("The idea is already under review, promoted or declined."),
+        },
+        description="Marks a new idea under review: the product team is looking at it "
+        "(editors and admins). It still takes votes, and is promoted or declined from there.",
+    )
+    @action(detail=True, methods=["post"])
+    def review(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        idea = self.get_object()
+        services.idea_review(idea=idea, by=self.user)
         return Response(self.get_serializer(self._read(idea)).data)
 
     @extend_schema(

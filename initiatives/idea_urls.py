@@ -9,6 +9,7 @@ app_name = "ideas"
 workspace_patterns: list[URLPattern] = [
     path("ideas/", idea_views.idea_list, name="list"),
     path("ideas/<int:idea_id>/vote/", idea_views.idea_vote, name="vote"),
+    path("ideas/<int:idea_id>/review/", idea_views.idea_review, name="review"),
     path("ideas/<int:idea_id>/promote/", idea_views.idea_promote, name="promote"),
     path("ideas/<int:idea_id>/decline/", idea_views.idea_decline, name="decline"),
     path("not-doing/", idea_views.not_doing, name="not-doing"),

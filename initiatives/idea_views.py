@@ -1,8 +1,8 @@
 """Browser pages of ideas and of what we decided not to do.
 
 Anyone in the workspace submits and votes ideas (the "contribute" scope, viewers too);
-promoting and declining is for editors and admins ("write"). Views stay thin: they
-resolve the membership (404 outside the workspace), check the scope in
+reviewing, promoting and declining is for editors and admins ("write"). Views stay thin:
+they resolve the membership (404 outside the workspace), check the scope in
 accounts.permissions (403), call one service or selector, and shape the output.
 """
 
@@ -45,7 +45,7 @@ CANCELLED_PREVIEW = 10  # cancelled initiatives shown under "all"; ?show=cancell
 
 SCOPE_REFUSALS = {
     "contribute": "Your role in this workspace can read ideas but not submit or vote them.",
-    "write": "Only editors and admins promote or decline ideas.",
+    "write": "Only editors and admins review, promote or decline ideas.",
 }
 
 
@@ -259,6 +259,26 @@ def idea_promote(request: HttpRequest, workspace_slug: str, idea_id: int) -> Htt
         "Give it a hypothesis and the impact you expect.",
     )
     return redirect(url or _idea_anchor(workspace, idea))
+
+
+@login_required
+@require_POST
+def idea_review(request: HttpRequest, workspace_slug: str, idea_id: int) -> HttpResponse:
+    """Marks a new idea under review, and returns to the page the button was on."""
+    membership = member(request, workspace_slug, scope="write")
+    workspace = membership.workspace
+    idea = _idea_of(workspace, idea_id)
+    try:
+        services.idea_review(idea=idea, by=cast(User, request.user))
+    except services.IdeaRefused as exc:
+        messages.error(request, f"“{idea.title}”: {exc.detail}")
+    else:
+        messages.success(
+            request,
+            f"“{idea.title}” is under review. It still takes votes; promote or decline it "
+            "when the team has decided.",
+        )
+    return redirect(back_to(request, _idea_anchor(workspace, idea)))
 
 
 @login_required

@@ -549,3 +549,24 @@ def idea_unvote(*, idea: Idea, by: User) -> None:
     deleted, _ = Vote.objects.filter(idea=idea, user=by).delete()
     if not deleted:
         raise IdeaRefused("You have not voted for this idea.")
+
+
+REVIEW_REFUSALS = {
+    IdeaStatus.UNDER_REVIEW: "This idea is already under review.",
+    IdeaStatus.PROMOTED: "This idea is already an initiative; there is nothing left to review.",
+    IdeaStatus.DECLINED: "This idea is declined; it is not reviewed any more.",
+}
+
+
+def idea_review(*, idea: Idea, by: User) -> Idea:
+    """Marks a new idea under review: the product team is looking at it. It still takes
+    votes and is promoted or declined from there. Only a new idea starts a review; the
+    callers let only editors and admins ask. `by` is who asks (an idea keeps no reviewer
+    yet)."""
+    with transaction.atomic():
+        locked = Idea.objects.select_for_update().get(pk=idea.pk)
+        if locked.status != IdeaStatus.NEW:
+            raise IdeaRefused(REVIEW_REFUSALS[IdeaStatus(locked.status)])
+        locked.status = IdeaStatus.UNDER_REVIEW
+        locked.save(update_fields=["status"])
+    return locked

@@ -15,6 +15,7 @@ from initiatives.models import Idea, Initiative, Vote
 from strategy.services import workspace_today
 from tests.accounts.factories import MembershipFactory
 from tests.conftest import token_client
+from tests.initiatives.test_api_openapi import W, schema
 
 BASE = "/api/v1/workspaces/acme/"
 IDEAS = BASE + "ideas/"
@@ -353,8 +354,10 @@ class TestPromoteAndDecline:
         assert response.json() == errors
         assert ideas() == [("Invoices by e-mail", "", "other", "new", "", None)]
 
-    @pytest.mark.parametrize("action", ["promote", "decline"])
-    def test_viewers_neither_promote_nor_decline(self, viewer: Membership, action: str) -> None:
+    @pytest.mark.parametrize("action", ["review", "promote", "decline"])
+    def test_viewers_neither_review_promote_nor_decline(
+        self, viewer: Membership, action: str
+    ) -> None:
         idea = idea_of(viewer)
         response = token_client(viewer).post(detail(idea, action), {"reason": REASON})
         assert response.status_code == 403
@@ -363,6 +366,98 @@ class TestPromoteAndDecline:
         }
         assert ideas() == [("Invoices by e-mail", "", "other", "new", "", None)]
         assert not Initiative.objects.exists()
+
+
+@pytest.mark.django_db
+class TestReview:
+    def test_an_editor_puts_a_new_idea_under_review_and_it_stays_open(
+        self, viewer: Membership, editor: Membership
+    ) -> None:
+        # Given a new idea
+        idea = idea_of(viewer)
+        client = token_client(editor)
+
+        # When an editor starts its review
+        response = client.post(detail(idea, "review"))
+
+        # Then it answers the idea, under review
+        assert response.status_code == 200, response.json()
+        body = response.json()
+        assert (body["id"], body["status"], body["votes"]) == (idea.pk, "under_review", 0)
+        assert client.get(detail(idea)).json()["status"] == "under_review"
+        # it still takes votes, and the status filter finds it
+        voted = token_client(viewer).post(detail(idea, "vote"))
+        assert (voted.status_code, voted.json()["votes"]) == (201, 1)
+        listed = client.get(IDEAS + "?status=under_review").json()["results"]
+        assert [(i["title"], i["status"]) for i in listed] == [
+            ("Invoices by e-mail", "under_review")
+        ]
+        # a second review is refused in words
+        again = client.post(detail(idea, "review"))
+        assert again.status_code == 409
+        assert again.json() == {"detail": "This idea is already under review."}
+        # and it is promoted from there
+        promoted = client.post(detail(idea, "promote"))
+        assert promoted.status_code == 201, promoted.json()
+        assert client.get(detail(idea)).json()["status"] == "promoted"
+
+    def test_an_idea_under_review_is_declined(self, viewer: Membership, admin: Membership) -> None:
+        idea = idea_of(viewer, status="under_review")
+        response = token_client(admin).post(detail(idea, "decline"), {"reason": REASON})
+        assert response.status_code == 200, response.json()
+        assert (response.json()["status"], response.json()["decline_reason"]) == (
+            "declined",
+            REASON,
+        )
+
+    @pytest.mark.parametrize(
+        ("status", "refusal"),
+        [
+            ("promoted", "This idea is already an initiative; there is nothing left to review."),
+            ("declined", "This idea is declined; it is not reviewed any more."),
+        ],
+    )
+    def test_a_closed_idea_is_not_reviewed(
+        self, editor: Membership, workspace: Workspace, status: str, refusal: str
+    ) -> None:
+        fields: dict[str, Any] = {"status": status}
+        if status == "promoted":
+            fields["promoted_to"] = Initiative.objects.create(workspace=workspace, title="I")
+        idea = idea_of(editor, **fields)
+        before = ideas()
+
+        response = token_client(editor).post(detail(idea, "review"))
+
+        assert response.status_code == 409
+        assert response.json() == {"detail": refusal}
+        assert ideas() == before
+
+    def test_an_idea_of_another_workspace_is_not_found(
+        self, editor: Membership, outsider: Membership
+    ) -> None:
+        foreign = idea_of(outsider, title="Theirs")
+        response = token_client(editor).post(detail(foreign, "review"))
+        assert response.status_code == 404
+        assert Idea.objects.get().status == "new"
+
+    def test_a_read_only_editor_token_does_not_review(self, editor: Membership) -> None:
+        idea = idea_of(editor)
+        response = token_client(editor, read_only=True).post(detail(idea, "review"))
+        assert response.status_code == 403
+        assert Idea.objects.get().status == "new"
+
+    def test_the_review_is_in_the_openapi_schema(self) -> None:
+        operation = schema()["paths"][W + "ideas/{id}/review/"]["post"]
+        assert "under review" in operation["description"]
+        json = "application/json"
+        assert operation["responses"]["200"]["content"][json]["schema"] == {
+            "$ref": "#/components/schemas/Idea"
+        }
+        assert operation["responses"]["409"]["description"]
+        assert operation["responses"]["409"]["content"][json]["schema"] == {
+            "$ref": "#/components/schemas/Error"
+        }
+        assert "requestBody" not in operation
 
 
 @pytest.mark.django_db

@@ -629,6 +629,101 @@ class TestPromoteAndDecline:
         assert response["Location"].startswith("/accounts/login/")
 
 
+class TestReview:
+    @pytest.mark.parametrize("role", ["editor", "admin"])
+    def test_an_editor_starts_a_review_and_the_filter_shows_it(
+        self, request: pytest.FixtureRequest, workspace: Workspace, viewer: Membership, role: str
+    ) -> None:
+        # Given two new ideas, on a page filtered by source
+        idea = make_idea(workspace, viewer.user, "Dark mode", source="customer")
+        make_idea(workspace, viewer.user, "Fax export", source="customer")
+        client = client_for(request.getfixturevalue(role))
+        back = "/w/acme/ideas/?source=customer"
+        before = client.get(back).content.decode()
+        assert before.count(">Start review</button>") == 2
+        assert 'aria-label="Start reviewing Dark mode"' in before
+
+        # When an editor or admin starts the review of one
+        response = client.post(f"/w/acme/ideas/{idea.pk}/review/", {"next": back})
+
+        # Then it is under review, and they are back on the page they were on, told so
+        assert response.status_code == 302
+        assert response["Location"] == back
+        idea.refresh_from_db()
+        assert idea.status == IdeaStatus.UNDER_REVIEW
+        page = client.get(back)
+        text = text_of(page)
+        assert "“Dark mode” is under review. It still takes votes;" in text
+        # it offers no second review, and can still be voted, promoted or declined
+        html = page.content.decode()
+        assert html.count(">Start review</button>") == 1
+        assert 'aria-label="Start reviewing Dark mode"' not in html
+        assert "Vote for Dark mode" in html
+        assert f"/w/acme/ideas/{idea.pk}/promote/" in html
+        assert f"/w/acme/ideas/{idea.pk}/decline/" in html
+        # and the status filter finds it, counted in its tab
+        under_review = client.get("/w/acme/ideas/?status=under_review")
+        assert titles_in_order(under_review) == ["Dark mode"]
+        assert re.findall(r'data-status="(\w+)"', under_review.content.decode()) == ["under_review"]
+        assert "Under review 1" in text_of(under_review)
+        assert titles_in_order(client.get("/w/acme/ideas/?status=new")) == ["Fax export"]
+
+    def test_a_viewer_sees_no_start_review_and_is_refused(
+        self, workspace: Workspace, viewer: Membership
+    ) -> None:
+        idea = make_idea(workspace, viewer.user, "Dark mode")
+        client = client_for(viewer)
+
+        assert "Start review" not in client.get("/w/acme/ideas/").content.decode()
+        response = client.post(f"/w/acme/ideas/{idea.pk}/review/")
+
+        assert response.status_code == 403
+        assert "You cannot do this here" in text_of(response)
+        idea.refresh_from_db()
+        assert idea.status == IdeaStatus.NEW
+
+    def test_a_second_review_says_so_in_words(
+        self, workspace: Workspace, editor: Membership
+    ) -> None:
+        idea = make_idea(workspace, editor.user, "Dark mode")
+        client = client_for(editor)
+        client.post(f"/w/acme/ideas/{idea.pk}/review/")
+
+        response = client.post(f"/w/acme/ideas/{idea.pk}/review/", follow=True)
+
+        assert "“Dark mode”: This idea is already under review." in text_of(response)
+        idea.refresh_from_db()
+        assert idea.status == IdeaStatus.UNDER_REVIEW
+
+    def test_a_declined_idea_is_not_reviewed_and_shows_no_button(
+        self, workspace: Workspace, editor: Membership
+    ) -> None:
+        idea = make_idea(workspace, editor.user, "Fax export")
+        idea_decline(idea=idea, by=editor.user, reason="Nobody has a fax machine any more.")
+        client = client_for(editor)
+
+        assert "Start review" not in client.get("/w/acme/ideas/").content.decode()
+        response = client.post(f"/w/acme/ideas/{idea.pk}/review/", follow=True)
+
+        assert "“Fax export”: This idea is declined; it is not reviewed any more." in text_of(
+            response
+        )
+        idea.refresh_from_db()
+        assert idea.status == IdeaStatus.DECLINED
+
+    def test_another_workspaces_idea_is_404_and_only_post_reviews(
+        self, workspace: Workspace, other_workspace: Workspace, editor: Membership
+    ) -> None:
+        foreign = make_idea(other_workspace, None, "Globex idea")
+        own = make_idea(workspace, editor.user, "Dark mode")
+        client = client_for(editor)
+
+        assert client.post(f"/w/acme/ideas/{foreign.pk}/review/").status_code == 404
+        assert client.post(f"/w/globex/ideas/{foreign.pk}/review/").status_code == 404
+        assert client.get(f"/w/acme/ideas/{own.pk}/review/").status_code == 405
+        assert set(Idea.objects.values_list("status", flat=True)) == {IdeaStatus.NEW}
+
+
 # --- the Not doing page -------------------------------------------------------------------------
 
 

@@ -14,6 +14,7 @@ from initiatives.services import (
     expected_impact_create,
     idea_decline,
     idea_promote,
+    idea_review,
     idea_submit,
     idea_vote,
     initiative_create,
@@ -176,3 +177,65 @@ class TestIdeas:
         with pytest.raises(IdeaRefused, match="it takes no votes"):
             idea_vote(idea=Idea.objects.get(pk=idea.pk), by=viewer.user)
         assert not Initiative.objects.exists()
+
+
+@pytest.mark.django_db
+class TestIdeaReview:
+    def test_a_new_idea_goes_under_review_and_stays_open(
+        self, workspace: Workspace, viewer: Membership, editor: Membership
+    ) -> None:
+        # Given a new idea
+        idea = idea_submit(workspace=workspace, by=viewer.user, title="Slack alerts")
+
+        # When an editor starts its review
+        reviewed = idea_review(idea=idea, by=editor.user)
+
+        # Then it is under review, in the database too
+        assert reviewed.status == "under_review"
+        assert Idea.objects.get(pk=idea.pk).status == "under_review"
+        # and it still takes votes, and can be promoted
+        idea_vote(idea=reviewed, by=viewer.user)
+        assert Vote.objects.filter(idea=idea).count() == 1
+        initiative = idea_promote(idea=reviewed, by=editor.user)
+        assert Idea.objects.get(pk=idea.pk).promoted_to == initiative
+
+    def test_an_idea_under_review_can_be_declined(
+        self, workspace: Workspace, viewer: Membership, editor: Membership
+    ) -> None:
+        idea = idea_submit(workspace=workspace, by=viewer.user, title="Dark mode")
+        idea_review(idea=idea, by=editor.user)
+
+        declined = idea_decline(idea=idea, by=editor.user, reason="Not a value driver this year.")
+
+        assert declined.status == "declined"
+
+    @pytest.mark.parametrize(
+        ("before", "refusal"),
+        [
+            ("under_review", "This idea is already under review."),
+            ("promoted", "This idea is already an initiative; there is nothing left to review."),
+            ("declined", "This idea is declined; it is not reviewed any more."),
+        ],
+    )
+    def test_only_a_new_idea_goes_under_review(
+        self,
+        workspace: Workspace,
+        viewer: Membership,
+        editor: Membership,
+        before: str,
+        refusal: str,
+    ) -> None:
+        # Given an idea under review, promoted or declined
+        idea = idea_submit(workspace=workspace, by=viewer.user, title="Slack alerts")
+        if before == "under_review":
+            idea_review(idea=idea, by=editor.user)
+        elif before == "promoted":
+            idea_promote(idea=idea, by=editor.user)
+        else:
+            idea_decline(idea=idea, by=editor.user, reason="Not a value driver this year.")
+
+        # When someone starts its review, it is refused in words and nothing changes
+        with pytest.raises(IdeaRefused) as exc:
+            idea_review(idea=idea, by=editor.user)
+        assert exc.value.detail == refusal
+        assert Idea.objects.get(pk=idea.pk).status == before
