@@ -1,5 +1,7 @@
 """The initiatives of the demo workspace "Acme Analytics": a portfolio in every status, with
-alignments, expected impacts, stakeholders, experiments, decisions and ideas.
+alignments, expected impacts, stakeholders, experiments, decisions and ideas, and the people
+who own, expect and vote them (PMs, an engineering lead, sales and finance), so the owners,
+stakeholders and voters are not all the admin.
 
 Everything goes through the services, so every guard of the lifecycle holds and the history
 rows and Decisions exist. Two things are then adjusted on the rows, and only here:
@@ -19,7 +21,8 @@ from zoneinfo import ZoneInfo
 
 from django.db import transaction
 
-from accounts.models import Team, User, Workspace
+from accounts.models import Role, Team, User, Workspace
+from accounts.services import member_add, user_get_or_create
 from initiatives.jobs import measured_rationale
 from initiatives.models import (
     Decision,
@@ -38,6 +41,7 @@ from initiatives.services import (
     experiment_create,
     idea_decline,
     idea_promote,
+    idea_review,
     idea_submit,
     idea_vote,
     initiative_create,
@@ -57,6 +61,28 @@ COST = "Halve the cost to serve a team"
 PRICING = "Pricing that grows with usage"
 
 GROWTH, CORE, PLATFORM = "Growth", "Core Product", "Platform"
+
+
+@dataclass(frozen=True)
+class Person:
+    email: str
+    name: str
+    role: str
+
+
+# The people of the portfolio besides the admin ("ada", who logs in): they own initiatives,
+# expect things of them, bring and vote ideas. They are created without a password, so
+# nobody logs in as them.
+PEOPLE: dict[str, Person] = {
+    "priya": Person("priya.patel@acme.example", "Priya Patel", Role.EDITOR),  # PM, Growth
+    "marco": Person("marco.rossi@acme.example", "Marco Rossi", Role.EDITOR),  # PM, Core
+    "jonas": Person("jonas.berg@acme.example", "Jonas Berg", Role.EDITOR),  # engineering lead
+    "sam": Person("sam.okafor@acme.example", "Sam Okafor", Role.VIEWER),  # head of sales
+    "lena": Person("lena.fischer@acme.example", "Lena Fischer", Role.VIEWER),  # finance lead
+}
+ADMIN = "ada"
+# Who owns a team's initiatives unless its spec names someone else.
+TEAM_OWNERS = {GROWTH: "priya", CORE: "marco", PLATFORM: "jonas"}
 
 
 @dataclass(frozen=True)
@@ -106,7 +132,8 @@ class Spec:
     revisit_in_days: int | None = None
     pivot: str = ""  # committed, then back to discovery with this rationale
     discovery: bool = True  # goes through discovery before it is committed
-    expectation: tuple[str, str] | None = None  # (stakeholder role, expectation)
+    owner: str | None = None  # a key of PEOPLE or ADMIN; default: the team's owner
+    stakeholders: tuple[tuple[str, str, str], ...] = ()  # (person, role, expectation)
     experiments: tuple[Experiment, ...] = ()
 
 
@@ -138,7 +165,9 @@ INITIATIVES: tuple[Spec, ...] = (
             Impact("signups", "300", confidence=50, attribution=80, aim="1.1"),
             Impact("trial-conversion", "0.3", confidence=60, attribution=70, aim="0.9"),
         ),
-        expectation=("sponsor", "Trials that see their own data on day one, and say so."),
+        stakeholders=(
+            ("sam", "sponsor", "Trials that see their own data on day one, and say so."),
+        ),
         experiments=(
             Experiment(
                 hypothesis="A checklist with sample data gets a trial to a dashboard faster.",
@@ -181,7 +210,9 @@ INITIATIVES: tuple[Spec, ...] = (
             Impact("logo-churn", "0.1", confidence=40, attribution=60, aim="0.8"),
             Impact("mrr", "3000", confidence=40, attribution=25, aim="0.7"),
         ),
-        expectation=("sponsor", "The weekly business review of our customers runs on Acme."),
+        stakeholders=(
+            ("ada", "sponsor", "The weekly business review of our customers runs on Acme."),
+        ),
     ),
     Spec(
         title=RELEASES["query_engine"].name,
@@ -205,7 +236,10 @@ INITIATIVES: tuple[Spec, ...] = (
             Impact("infra-cost-per-team", "4", confidence=60, attribution=90, aim="1.05"),
             Impact("dashboard-load-p95", "250", confidence=60, attribution=100, aim="1.3"),
         ),
-        expectation=("informed", "No customer notices the migration, except that it is faster."),
+        stakeholders=(
+            ("lena", "sponsor", "The cloud bill per team down by a third, and staying there."),
+            ("sam", "informed", "No customer notices the migration, except that it is faster."),
+        ),
     ),
     Spec(
         title=RELEASES["help_center"].name,
@@ -232,6 +266,13 @@ INITIATIVES: tuple[Spec, ...] = (
             Impact("support-cost", "30000", confidence=60, attribution=90, aim="1.15"),
             Impact("csat", "1", confidence=50, attribution=80, aim="0.85"),
             Impact("logo-churn", "0.05", confidence=30, attribution=40, aim="0.75"),
+        ),
+        stakeholders=(
+            (
+                "lena",
+                "consulted",
+                "Support cost per account falls, and CSAT does not fall with it.",
+            ),
         ),
         experiments=(
             Experiment(
@@ -264,6 +305,9 @@ INITIATIVES: tuple[Spec, ...] = (
         released_days_ago=320,
         alignments=((MID_MARKET, 100, "Revenue teams are the mid-market's first buyers."),),
         impacts=(Impact("mrr", "4000", confidence=50, attribution=20, aim="0.8"),),
+        stakeholders=(
+            ("sam", "sponsor", "The connector mid-market prospects ask for in the first call."),
+        ),
     ),
     Spec(
         title="Annual billing in self-serve checkout",
@@ -284,11 +328,15 @@ INITIATIVES: tuple[Spec, ...] = (
         released_days_ago=360,
         alignments=((PRICING, 100, "Pricing that fits how customers buy."),),
         impacts=(Impact("mrr", "2500", confidence=60, attribution=15, aim="1.1"),),
+        stakeholders=(
+            ("lena", "sponsor", "Cash up front, and annual plans in MRR at their monthly share."),
+        ),
     ),
     Spec(
         title="Partner marketplace listings",
         status=Status.MEASURED,
         team=GROWTH,
+        owner="ada",
         summary="Acme listed in the AWS, Azure and Google Cloud marketplaces.",
         problem="Mid-market buyers want to buy on their cloud commitment.",
         hypothesis=(
@@ -379,7 +427,10 @@ INITIATIVES: tuple[Spec, ...] = (
             Impact("signups", "350", confidence=50, attribution=70),
             Impact("trial-conversion", "0.25", confidence=40, attribution=60),
         ),
-        expectation=("sponsor", "Net revenue retention above 110% within two quarters."),
+        stakeholders=(
+            ("lena", "sponsor", "Net revenue retention above 110% within two quarters."),
+            ("sam", "consulted", "A price a prospect can work out without calling us."),
+        ),
         experiments=(
             Experiment(
                 hypothesis="Teams prefer a per-seat price with a usage add-on.",
@@ -414,7 +465,7 @@ INITIATIVES: tuple[Spec, ...] = (
         released_days_ago=30,
         alignments=((RETENTION, 100, "Find what makes accounts cancel before they do."),),
         impacts=(Impact("logo-churn", "0.15", confidence=50, attribution=70),),
-        expectation=("sponsor", "Account managers call a customer before it cancels."),
+        stakeholders=(("sam", "sponsor", "Account managers call a customer before it cancels."),),
         experiments=(
             Experiment(
                 hypothesis="Account managers act on a weekly list, not a dashboard.",
@@ -494,7 +545,7 @@ INITIATIVES: tuple[Spec, ...] = (
             Impact("mrr", "9000", confidence=60, attribution=80),
             Impact("market-share", "0.2", confidence=30, attribution=50),
         ),
-        expectation=("sponsor", "Unblocks the three enterprise deals in the pipeline."),
+        stakeholders=(("sam", "sponsor", "Unblocks the three enterprise deals in the pipeline."),),
     ),
     Spec(
         title="Self-serve onboarding checklist v2",
@@ -533,6 +584,9 @@ INITIATIVES: tuple[Spec, ...] = (
             Impact("infra-cost-per-team", "2", confidence=70, attribution=90),
             Impact("dashboard-load-p95", "150", confidence=60),
         ),
+        stakeholders=(
+            ("lena", "informed", "The cost per team keeps falling as embedded use grows."),
+        ),
     ),
     Spec(
         title="Audit log for workspace admins",
@@ -546,6 +600,9 @@ INITIATIVES: tuple[Spec, ...] = (
         created_days_ago=50,
         alignments=((MID_MARKET, 60, "A checkbox on every mid-market security review."),),
         impacts=(Impact("mrr", "3000", confidence=50, attribution=40),),
+        stakeholders=(
+            ("sam", "informed", "The audit section of every security questionnaire answered yes."),
+        ),
     ),
     Spec(
         title="Upgrade to PostgreSQL 16",
@@ -599,7 +656,13 @@ INITIATIVES: tuple[Spec, ...] = (
             Impact("support-cost", "25000", confidence=50, attribution=90),
             Impact("csat", "1.5", confidence=40, attribution=70),
         ),
-        expectation=("consulted", "Agents keep the hard tickets, and the bot says when."),
+        stakeholders=(
+            (
+                "lena",
+                "consulted",
+                "Support cost per ticket down, and agents keep the hard tickets.",
+            ),
+        ),
         experiments=(
             Experiment(
                 hypothesis="The bot answers billing and connector questions correctly.",
@@ -631,6 +694,13 @@ INITIATIVES: tuple[Spec, ...] = (
         impacts=(
             Impact("mrr", "4000", confidence=50, attribution=60),
             Impact("logo-churn", "0.1", confidence=40, attribution=50),
+        ),
+        stakeholders=(
+            (
+                "lena",
+                "consulted",
+                "No surprise invoices: customers hear of an overage before we bill it.",
+            ),
         ),
     ),
     Spec(
@@ -684,6 +754,9 @@ INITIATIVES: tuple[Spec, ...] = (
             Impact("signups", "250", confidence=50, attribution=60),
             Impact("mrr", "2500", confidence=40, attribution=40),
         ),
+        stakeholders=(
+            ("sam", "consulted", "Inbound leads from HubSpot shops stop asking for a workaround."),
+        ),
     ),
     Spec(
         title="Sandbox workspaces for trials",
@@ -703,6 +776,7 @@ INITIATIVES: tuple[Spec, ...] = (
         title="AI query assistant",
         status=Status.DISCOVERY,
         team=CORE,
+        owner="ada",
         summary="Ask a question in words, get a chart and the SQL behind it.",
         problem="Business users wait days for an analyst to write a query.",
         hypothesis=(
@@ -789,6 +863,7 @@ INITIATIVES: tuple[Spec, ...] = (
         title="Mobile read-only app",
         status=Status.PROPOSED,
         team=CORE,
+        owner="ada",
         summary="Dashboards and alerts on the phone, no editing.",
         horizon="later",
         effort_weeks="12",
@@ -812,6 +887,7 @@ INITIATIVES: tuple[Spec, ...] = (
         title="Embedded analytics SDK",
         status=Status.PROPOSED,
         team=PLATFORM,
+        owner="ada",
         summary="Our customers put Acme dashboards in their own product, themed.",
         horizon="later",
         effort_weeks="14",
@@ -848,7 +924,9 @@ INITIATIVES: tuple[Spec, ...] = (
             "when an enterprise pipeline of 1 M EUR depends on it."
         ),
         revisit_in_days=120,
-        expectation=("consulted", "Sales can answer where the data lives in one sentence."),
+        stakeholders=(
+            ("sam", "consulted", "Sales can answer where the data lives in one sentence."),
+        ),
     ),
     Spec(
         title="On-premise edition",
@@ -871,6 +949,7 @@ INITIATIVES: tuple[Spec, ...] = (
         title="Free forever plan",
         status=Status.DECLINED,
         team=GROWTH,
+        owner="ada",
         summary="A free plan with three dashboards and no time limit.",
         effort_weeks="3",
         confidence=40,
@@ -882,6 +961,9 @@ INITIATIVES: tuple[Spec, ...] = (
             "split the funnel. Check again once its first quarter is measured."
         ),
         revisit_in_days=5,  # the revisit reminder goes out within the week
+        stakeholders=(
+            ("lena", "consulted", "A free plan costs less to serve than the upgrades it brings."),
+        ),
     ),
     Spec(
         title="Pay with crypto",
@@ -922,10 +1004,13 @@ class IdeaSpec:
     description: str
     source: str
     created_days_ago: int
-    vote: bool = False
+    by: str = ADMIN  # who brought it: a key of PEOPLE or ADMIN
+    voters: tuple[str, ...] = ()
+    review: bool = False
     decline: str = ""
     revisit_in_days: int | None = None
     promote: bool = False
+    decided_by: str = ADMIN  # who reviews, promotes or declines it
 
 
 IDEAS: tuple[IdeaSpec, ...] = (
@@ -934,70 +1019,86 @@ IDEAS: tuple[IdeaSpec, ...] = (
         "Every Monday, the five numbers that moved most, in our channel.",
         "customer",
         50,
-        vote=True,
+        by="sam",
+        voters=("sam", "lena", "priya"),
         promote=True,
+        decided_by="marco",
     ),
     IdeaSpec(
         "Alert when a metric leaves its forecast band",
         "We only look when something is off; tell us when it is.",
         "customer",
         40,
-        vote=True,
+        by="marco",
+        voters=("sam", "priya", "jonas", ADMIN),
+        review=True,
+        decided_by="marco",
     ),
     IdeaSpec(
         "Bulk-invite users from a CSV",
         "Onboarding a 200-person company one e-mail at a time takes an afternoon.",
         "support",
         33,
-        vote=True,
+        by="priya",
+        voters=("sam", "marco"),
     ),
     IdeaSpec(
         "Dashboard version history",
         "Someone deleted a chart and nobody knows what it showed.",
         "customer",
         27,
+        by="marco",
     ),
     IdeaSpec(
         "Release annotations on every chart",
         "Show our releases as markers, so the board sees what moved the numbers.",
         "leadership",
         21,
-        vote=True,
+        voters=("lena", "sam", "priya"),
     ),
     IdeaSpec(
         "Nonprofit discount",
         "Several charities asked; a public discount would save sales the back-and-forth.",
         "marketing",
         16,
+        by="lena",
+        voters=("sam",),
     ),
     IdeaSpec(
         "Enforce two-factor authentication for a workspace",
         "Asked in every security questionnaire after SSO.",
         "sales",
         12,
-        vote=True,
+        by="sam",
+        voters=("jonas", "lena", ADMIN, "marco"),
     ),
     IdeaSpec(
         "Explain query timeouts in plain words",
         "“Statement timeout” means nothing to a marketer; say what to change.",
         "support",
         6,
+        by="jonas",
     ),
     IdeaSpec(
         "Dark mode",
         "For the analysts who live in Acme all day.",
         "customer",
         90,
+        by="priya",
+        voters=("marco",),
         decline=(
             "Nice to have, but no account churned or stalled over it; the design system "
             "work it needs is not planned this year."
         ),
+        decided_by="marco",
     ),
     IdeaSpec(
         "Live sync to Google Sheets",
         "Finance wants the numbers in their own sheet, always fresh.",
         "sales",
         70,
+        by="sam",
+        voters=("lena", "sam"),
         decline=(
             "The Sheets API quota allows a refresh an hour at most, which would be 'live' "
             "only in name; CSV schedules cover the need for now."
@@ -1014,6 +1115,7 @@ class HandDecision:
     days_ago: int
     initiative: str | None = None
     revisit_in_days: int | None = None
+    by: str = ADMIN
 
 
 DECISIONS: tuple[HandDecision, ...] = (
@@ -1030,6 +1132,7 @@ DECISIONS: tuple[HandDecision, ...] = (
         "embedded cache first.",
         "other",
         25,
+        by="jonas",
     ),
 )
 
@@ -1049,18 +1152,22 @@ class SeedSummary:
         )
 
 
-def seed_initiatives(*, workspace: Workspace, owner: User, today: date) -> SeedSummary | None:
-    """Creates the demo portfolio as `owner` (the demo's admin), dated back from `today`,
-    the workspace's today (the services judge release and revisit dates by the real
-    clock). Needs the demo strategy (its metrics and objectives). A workspace that already
-    has initiatives or ideas keeps what it has: returns None and creates nothing."""
+def seed_initiatives(*, workspace: Workspace, admin: User, today: date) -> SeedSummary | None:
+    """Creates the demo portfolio with its people (PEOPLE, made members of the workspace,
+    and `admin`), dated back from `today`, the workspace's today (the services judge
+    release and revisit dates by the real clock). Needs the demo strategy (its metrics and
+    objectives). A workspace that already has initiatives or ideas keeps what it has, its
+    members too: returns None and creates nothing."""
     if (
         Initiative.objects.filter(workspace=workspace).exists()
         or Idea.objects.filter(workspace=workspace).exists()
     ):
         return None
-    seeder = _Seeder(workspace=workspace, owner=owner, today=today)
     with transaction.atomic():
+        people = {ADMIN: admin} | {
+            key: _member(workspace, person) for key, person in PEOPLE.items()
+        }
+        seeder = _Seeder(workspace=workspace, people=people, today=today)
         for spec in INITIATIVES:
             seeder.initiative(spec)
         for idea in IDEAS:
@@ -1072,10 +1179,17 @@ def seed_initiatives(*, workspace: Workspace, owner: User, today: date) -> SeedS
     return summary
 
 
+def _member(workspace: Workspace, person: Person) -> User:
+    """The person as a member of the workspace, with their name and no usable password."""
+    user_get_or_create(email=person.email, full_name=person.name)
+    membership, _ = member_add(workspace=workspace, email=person.email, role=person.role)
+    return membership.user
+
+
 class _Seeder:
-    def __init__(self, *, workspace: Workspace, owner: User, today: date) -> None:
+    def __init__(self, *, workspace: Workspace, people: dict[str, User], today: date) -> None:
         self.workspace = workspace
-        self.owner = owner
+        self.people = people
         self.today = today
         self.zone = ZoneInfo(workspace.timezone)
         self.teams = {t.name: t for t in Team.objects.filter(workspace=workspace)}
@@ -1092,15 +1206,16 @@ class _Seeder:
     # --- initiatives ------------------------------------------------------------------
 
     def initiative(self, spec: Spec) -> None:
+        owner = self.people[spec.owner or TEAM_OWNERS[spec.team]]
         initiative = initiative_create(
             workspace=self.workspace,
-            by=self.owner,
+            by=owner,
             title=spec.title,
             summary=spec.summary,
             problem=spec.problem,
             hypothesis=spec.hypothesis,
             team=self.teams.get(spec.team),
-            owner=self.owner,
+            owner=owner,
             kind=spec.kind,
             tactical_rationale=spec.tactical_rationale,
             horizon=spec.horizon,
@@ -1125,10 +1240,12 @@ class _Seeder:
                 confidence=impact.confidence,
                 attribution=impact.attribution,
             )
-        if spec.expectation is not None:
-            role, expectation = spec.expectation
+        for person, role, expectation in spec.stakeholders:
             stakeholder_add(
-                initiative=initiative, user=self.owner, role=role, expectation=expectation
+                initiative=initiative,
+                user=self.people[person],
+                role=role,
+                expectation=expectation,
             )
         steps = self._walk(initiative, spec)
         if spec.status == Status.MEASURED:
@@ -1159,8 +1276,8 @@ class _Seeder:
         return paths[spec.status]
 
     def _walk(self, initiative: Initiative, spec: Spec) -> list[datetime]:
-        """Moves the initiative along its path through `initiative_transition`; returns the
-        simulated moment of each step."""
+        """Moves the initiative along its path through `initiative_transition`, its owner
+        deciding; returns the simulated moment of each step."""
         path = self._path(spec)
         released_on = (
             self.today - timedelta(days=spec.released_days_ago)
@@ -1196,7 +1313,7 @@ class _Seeder:
                 initiative=initiative,
                 to=to,
                 rationale=rationale,
-                by=None if to == Status.MEASURED else self.owner,  # the system measures
+                by=None if to == Status.MEASURED else initiative.owner,  # the system measures
                 released_on=released_on if to == Status.RELEASED else None,
                 revisit_on=revisit_on,
             )
@@ -1254,15 +1371,18 @@ class _Seeder:
     def idea(self, spec: IdeaSpec) -> None:
         idea = idea_submit(
             workspace=self.workspace,
-            by=self.owner,
+            by=self.people[spec.by],
             title=spec.title,
             description=spec.description,
             source=spec.source,
         )
-        if spec.vote:
-            idea_vote(idea=idea, by=self.owner)
+        for voter in spec.voters:
+            idea_vote(idea=idea, by=self.people[voter])
+        decider = self.people[spec.decided_by]
+        if spec.review:
+            idea_review(idea=idea, by=decider)
         if spec.promote:
-            promoted = idea_promote(idea=idea, by=self.owner)
+            promoted = idea_promote(idea=idea, by=decider)
             moment = self.at(spec.created_days_ago - 7)
             Initiative.objects.filter(pk=promoted.pk).update(created_at=moment, updated_at=moment)
             promoted.history.update(history_date=moment)
@@ -1273,7 +1393,7 @@ class _Seeder:
                 if spec.revisit_in_days is not None
                 else None
             )
-            idea_decline(idea=idea, by=self.owner, reason=spec.decline, revisit_on=revisit_on)
+            idea_decline(idea=idea, by=decider, reason=spec.decline, revisit_on=revisit_on)
             Idea.objects.filter(pk=idea.pk).update(
                 declined_at=self.at(max(spec.created_days_ago - 10, 1))
             )
@@ -1283,7 +1403,7 @@ class _Seeder:
     def hand_decision(self, spec: HandDecision) -> None:
         decision = decision_record(
             workspace=self.workspace,
-            by=self.owner,
+            by=self.people[spec.by],
             kind=spec.kind,
             rationale=spec.rationale,
             initiative=self.by_title[spec.initiative] if spec.initiative else None,

@@ -13,7 +13,7 @@ import pytest
 from django.core.management import call_command
 from django.db.models import Sum
 
-from accounts.models import Workspace
+from accounts.models import Membership, User, Workspace
 from initiatives.jobs import decisions_remind_due, initiatives_measure_due
 from initiatives.models import (
     Alignment,
@@ -27,6 +27,7 @@ from initiatives.models import (
     Vote,
 )
 from initiatives.selectors import list_rows
+from initiatives.services import TRANSITIONS
 from strategy.services import workspace_today
 
 SUMMARY = re.compile(
@@ -45,6 +46,8 @@ def demo_data() -> str:
 def counts(workspace: Workspace) -> dict[str, int]:
     initiatives = Initiative.objects.filter(workspace=workspace)
     return {
+        "users": User.objects.count(),
+        "members": Membership.objects.filter(workspace=workspace).count(),
         "initiatives": initiatives.count(),
         "history": Initiative.history.filter(workspace=workspace).count(),
         "alignments": Alignment.objects.filter(initiative__workspace=workspace).count(),
@@ -180,6 +183,63 @@ def test_the_demo_record_reads_like_a_year_of_decisions() -> None:
     assert declined.count() == 2
     assert all(len(i.decline_reason) >= 10 for i in declined)
     assert declined.filter(revisit_on__gt=today).count() == 1
+
+
+@pytest.mark.django_db
+def test_the_demo_has_people_who_own_expect_and_vote() -> None:
+    demo_data()
+    workspace = Workspace.objects.get(slug="acme")
+
+    # Given the admin and five colleagues: PMs and an engineering lead who edit, sales and
+    # finance who read; only the admin can log in
+    members = Membership.objects.filter(workspace=workspace).select_related("user")
+    assert {(m.user.full_name, m.user.email, m.role) for m in members} == {
+        ("Ada Admin", "admin@acme.example", "admin"),
+        ("Priya Patel", "priya.patel@acme.example", "editor"),
+        ("Marco Rossi", "marco.rossi@acme.example", "editor"),
+        ("Jonas Berg", "jonas.berg@acme.example", "editor"),
+        ("Sam Okafor", "sam.okafor@acme.example", "viewer"),
+        ("Lena Fischer", "lena.fischer@acme.example", "viewer"),
+    }
+    assert [m.user.email for m in members if m.user.has_usable_password()] == ["admin@acme.example"]
+
+    # the initiatives belong to the PMs, the engineering lead and the admin, several each,
+    # measured ones too (so calibration by owner has owners to compare)
+    initiatives = Initiative.objects.filter(workspace=workspace).select_related("owner")
+    owners = Counter(i.owner.full_name for i in initiatives if i.owner is not None)
+    assert set(owners) == {"Ada Admin", "Priya Patel", "Marco Rossi", "Jonas Berg"}
+    assert min(owners.values()) >= 4, owners
+    measured_owners = {i.owner_id for i in initiatives if i.status == Status.MEASURED}
+    assert len(measured_owners) >= 3
+    # and each owner made the decisions of their initiative's way (the system measures)
+    for decision in Decision.objects.filter(workspace=workspace, initiative__isnull=False):
+        assert decision.initiative is not None
+        if decision.kind in TRANSITIONS.get(decision.from_status, {}).values():
+            expected = None if decision.to_status == Status.MEASURED else decision.initiative.owner
+            assert decision.decided_by == expected, decision.initiative.title
+
+    # stakeholders are other people than the owner, sales and finance among them
+    stakeholders = Stakeholder.objects.filter(initiative__workspace=workspace).select_related(
+        "user", "initiative"
+    )
+    assert all(s.user_id != s.initiative.owner_id for s in stakeholders)
+    by_person = Counter(s.user.full_name for s in stakeholders)
+    assert by_person["Sam Okafor"] >= 5
+    assert by_person["Lena Fischer"] >= 5
+    assert {s.role for s in stakeholders} == {"sponsor", "consulted", "informed"}
+    assert all(s.expectation for s in stakeholders)
+
+    # ideas come from several people, with 0 to 4 votes each from several voters, and one
+    # is under review
+    ideas = Idea.objects.filter(workspace=workspace)
+    assert len({i.submitted_by_id for i in ideas}) >= 4
+    votes = Counter(Vote.objects.filter(idea__workspace=workspace).values_list("idea", flat=True))
+    per_idea = [votes[i.pk] for i in ideas]
+    assert min(per_idea) == 0
+    assert max(per_idea) == 4
+    voters = Vote.objects.filter(idea__workspace=workspace).values("user").distinct()
+    assert voters.count() >= 5
+    assert ideas.filter(status="under_review").count() == 1
 
 
 @pytest.mark.django_db

@@ -1,6 +1,6 @@
 """python manage.py demo_data: the demo workspace "acme", its admin, its strategy (metrics
-with two years of data, objectives and key results) and its initiatives and ideas, if they
-do not exist.
+with two years of data, objectives and key results) and its initiatives and ideas with the
+people who own, expect and vote them (initiatives/demo.py), if they do not exist.
 
 Used by `make run`. Idempotent: run it again and it only prints the credentials. The
 password is random, kept in var/demo-credentials.json (never committed)."""
@@ -84,7 +84,7 @@ class Command(BaseCommand):
         started = time.perf_counter()
         summary = seed_initiatives(
             workspace=workspace,
-            owner=User.objects.get(email=DEMO_EMAIL),
+            admin=User.objects.get(email=DEMO_EMAIL),
             today=workspace_today(workspace),
         )
         if summary is not None:
