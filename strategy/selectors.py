@@ -4,21 +4,19 @@ Key-result figures are computed for a whole queryset at once: one SQL query with
 correlated aggregate per key result (sum, count and the last value in its window) on the
 (metric, observed_on) index, then plain Decimal arithmetic. The number of queries does not
 grow with the number of key results or measurements. On PostgreSQL the reads of pages and
-lists run SQL the ORM wrote once per shape of read (see "prepared reads" at the end), so
+lists run SQL the ORM wrote once per shape of read (pm_value.prepared_reads), so
 that Python costs less than the database's own work (DESIGN.md §7: ≤ 2× raw SQL).
 """
 
-import threading
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from functools import cache, partial
 from typing import Any, Literal, cast
 
 from django.core.exceptions import EmptyResultSet
-from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db import connections
 from django.db.models import (
     Case,
     DateField,
@@ -32,16 +30,18 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Least
-from django.db.models.query import (
-    BaseIterable,
-    ModelIterable,
-    ValuesListIterable,
-    get_related_populators,
-)
-from django.db.models.sql.compiler import SQLCompiler
+from django.db.models.query import BaseIterable, ModelIterable
 from django.db.models.sql.constants import GET_ITERATOR_CHUNK_SIZE
 
 from accounts.models import Workspace
+from pm_value.prepared_reads import (
+    Prepared,
+    found_again,
+    prepared_read,
+    prepared_shape,
+    row_maker,
+    stand_in,
+)
 from strategy.models import (
     VALUE_DIGITS,
     VALUE_PLACES,
@@ -226,7 +226,7 @@ def key_results_with_figures(
 def metric_key_results(*, metric: Metric, today: date) -> list[tuple[KeyResult, KeyResultFigures]]:
     """The metric's key results that are not archived, each with its objective (the metric
     page names it) and its figures, in one query. Each row's `metric` is the one given."""
-    rows: list[KeyResult] = _prepared_read(
+    rows: list[KeyResult] = prepared_read(
         _metric_key_results_query,
         workspace_id=metric.workspace_id,
         metric_id=metric.pk,
@@ -346,7 +346,7 @@ def measurement_series(
 ) -> list[tuple[date, Decimal]]:
     """(observed_on, value) of the metric in the range, oldest first: plain tuples from the
     (metric, observed_on) index, no model instances — what a chart plots."""
-    series: list[tuple[date, Decimal]] = _prepared_read(
+    series: list[tuple[date, Decimal]] = prepared_read(
         _series_query, metric_id=metric.pk, date_from=date_from, date_to=date_to
     )
     return series
@@ -365,7 +365,7 @@ def _series_query(
 
 def latest_measurements_of(*, metric: Metric, count: int) -> list[Measurement]:
     """The metric's `count` latest measurements, newest first."""
-    rows: list[Measurement] = _prepared_read(_latest_query, count, metric_id=metric.pk)
+    rows: list[Measurement] = prepared_read(_latest_query, count, metric_id=metric.pk)
     return rows
 
 
@@ -373,166 +373,7 @@ def _latest_query(count: int, *, metric_id: int) -> QuerySet[Measurement]:
     return Measurement.objects.filter(metric_id=metric_id).order_by("-observed_on")[:count]
 
 
-# --- prepared reads ---------------------------------------------------------------------------
-#
-# For the small indexed reads of a page, building a queryset and compiling it costs more
-# than PostgreSQL spends answering it, and DESIGN.md §7 holds those reads to twice the time
-# of raw SQL. So on PostgreSQL the ORM writes the SQL of each shape of read once; later reads
-# of that shape run the same SQL with their own parameters on a cursor and build the rows
-# exactly as Django's ModelIterable or ValuesListIterable would (converters, select_related
-# models, annotations). Other databases (SQLite in tests) run the ORM every time, and tests
-# on PostgreSQL check that both paths give the same rows.
-
-_PREPARED_MAX = 256  # shapes kept; a new shape beyond it drops the oldest
-_prepared: dict[Hashable, "_Prepared | None"] = {}
-_prepared_lock = threading.Lock()
-_MISSING: Any = object()  # not looked at yet (None: looked at, runs through the ORM)
-# Stand-ins for the values of a read while the ORM writes its SQL: in range for any integer
-# column and no real date, so each is found again among the parameters.
-_INT_STAND_IN = -2_000_000_000
-_DATE_STAND_IN = date(1001, 1, 1)
-
-RowMaker = Callable[[list[tuple[Any, ...]], BaseDatabaseWrapper], list[Any]]
-
-
-@dataclass(frozen=True)
-class _Slot:
-    """A parameter taken from the values of each run."""
-
-    name: str
-
-
-@dataclass(frozen=True)
-class _Prepared:
-    sql: str
-    params: tuple[Any, ...]  # constants, and a _Slot where each run puts its value
-    make_rows: RowMaker
-
-    def run(
-        self, using: str, values: Mapping[str, object], tail: Sequence[object] = ()
-    ) -> list[Any]:
-        params: list[Any] = [values[p.name] if isinstance(p, _Slot) else p for p in self.params]
-        params.extend(tail)
-        connection = connections[using]
-        with connection.cursor() as cursor:
-            cursor.execute(self.sql, params)
-            rows = cursor.fetchall()
-        return self.make_rows(rows, connection)
-
-
-def _remember(key: Hashable, prepared: "_Prepared | None") -> None:
-    with _prepared_lock:
-        if key not in _prepared and len(_prepared) >= _PREPARED_MAX:
-            del _prepared[next(iter(_prepared))]
-        _prepared[key] = prepared
-
-
-def _row_maker(queryset: QuerySet[Any], compiler: SQLCompiler) -> RowMaker | None:
-    """What ModelIterable or ValuesListIterable makes of the rows of the compiled queryset;
-    None for any other kind of read (then it is not prepared)."""
-    if compiler.has_extra_select or queryset._known_related_objects:  # type: ignore[attr-defined]
-        return None
-    select = compiler.select
-    converters = list(compiler.get_converters([s[0] for s in select[: compiler.col_count]]).items())
-
-    def converted(row: tuple[Any, ...], connection: BaseDatabaseWrapper) -> list[Any]:
-        values = list(row)
-        for position, (functions, expression) in converters:
-            value = values[position]
-            for function in functions:
-                value = function(value, expression, connection)
-            values[position] = value
-        return values
-
-    if queryset._iterable_class is ValuesListIterable:
-
-        def tuples(rows: list[tuple[Any, ...]], connection: BaseDatabaseWrapper) -> list[Any]:
-            if not converters:
-                return rows
-            return [tuple(converted(row, connection)) for row in rows]
-
-        return tuples
-    if queryset._iterable_class is not ModelIterable:
-        return None
-    db = queryset.db
-    klass_info, annotations = compiler.klass_info, list(compiler.annotation_col_map.items())
-    assert klass_info is not None  # noqa: S101 - a model query selects its model
-    model = klass_info["model"]
-    fields = klass_info["select_fields"]
-    start, end = fields[0], fields[-1] + 1
-    init_list = [column[0].target.attname for column in select[start:end]]
-    related = get_related_populators(klass_info, select, db)  # type: ignore[call-arg]
-
-    def instances(rows: list[tuple[Any, ...]], connection: BaseDatabaseWrapper) -> list[Any]:
-        out = []
-        for row in rows:
-            values: Sequence[Any] = converted(row, connection) if converters else row
-            obj = model.from_db(db, init_list, values[start:end])
-            for populator in related:
-                populator.populate(values, obj)
-            for name, position in annotations:
-                setattr(obj, name, values[position])
-            out.append(obj)
-        return out
-
-    return instances
-
-
-def _stand_in(index: int, value: object) -> object:
-    if type(value) is int:
-        return _INT_STAND_IN - index
-    if type(value) is date:
-        return _DATE_STAND_IN + timedelta(days=index)
-    raise TypeError(f"A prepared read takes ints and dates, not {type(value).__name__}.")
-
-
-def _found_again(params: Sequence[Any], stand_ins: Mapping[str, object]) -> tuple[Any, ...] | None:
-    """The parameters with a _Slot for each stand-in; None unless every one is found."""
-    names = {(type(v), v): name for name, v in stand_ins.items()}
-    out: list[Any] = []
-    for param in params:
-        try:
-            name = names.get((type(param), param))
-        except TypeError:  # an unhashable constant
-            name = None
-        out.append(param if name is None else _Slot(name))
-    found = {p.name for p in out if isinstance(p, _Slot)}
-    return tuple(out) if found == set(stand_ins) else None
-
-
-def _prepared_read(
-    build: Callable[..., QuerySet[Any]], *static: Hashable, **values: int | date | None
-) -> list[Any]:
-    """list(build(*static, **values)), through SQL written once per shape on PostgreSQL.
-
-    `build` must depend on nothing but its arguments. `static` arguments are part of the
-    shape (a LIMIT, a flag); `values` are parameters of the SQL, ints or dates, and None
-    makes a shape of its own (the SQL says IS NULL or leaves the condition out)."""
-    connection = connections[DEFAULT_DB_ALIAS]
-    if connection.vendor != "postgresql":
-        return list(build(*static, **values))
-    key = (build, static, tuple((name, value is None) for name, value in values.items()))
-    prepared = _prepared.get(key, _MISSING)
-    if prepared is _MISSING:
-        stand_ins = {
-            name: _stand_in(i, value)
-            for i, (name, value) in enumerate(values.items())
-            if value is not None
-        }
-        queryset = build(*static, **{**values, **stand_ins})
-        prepared = None
-        if queryset.db == DEFAULT_DB_ALIAS:
-            compiler = queryset.query.get_compiler(queryset.db)
-            sql, params = compiler.as_sql()
-            recipe = _found_again(params, stand_ins)
-            make_rows = _row_maker(queryset, compiler)
-            if recipe is not None and make_rows is not None:
-                prepared = _Prepared(sql, recipe, make_rows)
-        _remember(key, prepared)
-    if prepared is None:
-        return list(build(*static, **values))
-    assert isinstance(prepared, _Prepared)  # noqa: S101 - narrowed from the sentinel
-    return prepared.run(DEFAULT_DB_ALIAS, values)
+# --- key results through prepared SQL (pm_value.prepared_reads) ------------------------------
 
 
 def _window_rows(queryset: QuerySet[KeyResult], today: date) -> list[KeyResult] | None:
@@ -550,20 +391,16 @@ def _window_rows(queryset: QuerySet[KeyResult], today: date) -> list[KeyResult] 
     except EmptyResultSet:
         return []
     key = (_window_rows, queryset.db, plain_sql)
-    prepared = _prepared.get(key, _MISSING)
-    if prepared is _MISSING:
-        prepared = _prepare_window(queryset, plain_params)
-        _remember(key, prepared)
+    prepared = prepared_shape(key, partial(_prepare_window, queryset, plain_params))
     if prepared is None:
         return None
-    assert isinstance(prepared, _Prepared)  # noqa: S101 - narrowed from the sentinel
     rows: list[KeyResult] = prepared.run(queryset.db, {"today": today}, plain_params)
     return rows
 
 
-def _prepare_window(queryset: QuerySet[KeyResult], plain_params: Sequence[Any]) -> _Prepared | None:
-    stand_in = _stand_in(0, date(2000, 1, 1))
-    annotated = _annotated(queryset, stand_in)  # type: ignore[arg-type]
+def _prepare_window(queryset: QuerySet[KeyResult], plain_params: Sequence[Any]) -> Prepared | None:
+    today = stand_in(0, date(2000, 1, 1))
+    annotated = _annotated(queryset, today)  # type: ignore[arg-type]
     compiler = annotated.query.get_compiler(annotated.db)
     sql, params = compiler.as_sql()
     select_params = [p for _, (_, column_params), _ in compiler.select for p in column_params]
@@ -571,8 +408,8 @@ def _prepare_window(queryset: QuerySet[KeyResult], plain_params: Sequence[Any]) 
     # The select list first, then the plain query's own parameters, and nothing else.
     if list(params[:split]) != select_params or list(params[split:]) != list(plain_params):
         return None
-    recipe = _found_again(select_params, {"today": stand_in})
-    make_rows = _row_maker(annotated, compiler)
+    recipe = found_again(select_params, {"today": today})
+    make_rows = row_maker(annotated, compiler)
     if recipe is None or make_rows is None:
         return None
-    return _Prepared(sql, recipe, make_rows)
+    return Prepared(sql, recipe, make_rows)

@@ -12,6 +12,7 @@ from django.db.models import QuerySet, Value
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Workspace
+from pm_value import prepared_reads
 from strategy import selectors
 from strategy.models import KeyResult, Measurement, Metric
 from strategy.selectors import (
@@ -88,12 +89,12 @@ def prepared_for(build: Any) -> bool:
     """Whether a read of `build` has SQL prepared (not left to the ORM)."""
     return any(
         prepared is not None and isinstance(key, tuple) and key[0] is build
-        for key, prepared in selectors._prepared.items()
+        for key, prepared in prepared_reads.shapes.items()
     )
 
 
 def prepared_shapes() -> int:
-    return sum(1 for p in selectors._prepared.values() if p is not None)
+    return sum(1 for p in prepared_reads.shapes.values() if p is not None)
 
 
 @pytest.mark.parametrize("today", [TODAY, date(2026, 1, 3), date(2027, 1, 1)])
@@ -145,7 +146,7 @@ def test_the_prepared_rows_are_the_orm_rows(
     same_key_results(again, orm, today)
     assert prepared_shapes() <= before + 1  # one shape, prepared at most once
     key = (selectors._window_rows, "default", queryset.query.get_compiler("default").as_sql()[0])
-    assert selectors._prepared.get(key) is not None, "the prepared path ran"
+    assert prepared_reads.shapes.get(key) is not None, "the prepared path ran"
     if shape == "with metric and objective":
         for a, b in zip(ours, orm, strict=True):
             assert loaded(a.metric) == loaded(b.metric)
@@ -280,17 +281,17 @@ def test_prepared_reads_take_ints_and_dates_only() -> None:
         return Metric.objects.filter(pk=1) if flag else Metric.objects.none()
 
     with pytest.raises(TypeError, match="ints and dates"):
-        selectors._prepared_read(build, flag=True)
+        prepared_reads.prepared_read(build, flag=True)
 
 
 def test_the_shapes_kept_are_bounded(workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
     the_data(workspace)
-    monkeypatch.setattr(selectors, "_prepared", {})
-    monkeypatch.setattr(selectors, "_PREPARED_MAX", 3)
+    monkeypatch.setattr(prepared_reads, "shapes", {})
+    monkeypatch.setattr(prepared_reads, "SHAPES_MAX", 3)
     queryset = KeyResult.objects.filter(workspace=workspace)
     for size in range(1, 7):
         page = queryset[:size]
         same_key_results(
             list(with_window_aggregates(page, today=TODAY)), list(_annotated(page, TODAY)), TODAY
         )
-    assert len(selectors._prepared) == 3
+    assert len(prepared_reads.shapes) == 3
