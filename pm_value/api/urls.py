@@ -13,6 +13,7 @@ from initiatives.api import (
     InitiativeViewSet,
     StakeholderViewSet,
 )
+from reports.api import ObjectivesValueView, ValueSummaryView
 from strategy.api import (
     KeyResultViewSet,
     MeasurementImportView,
@@ -52,6 +53,16 @@ urlpatterns = [
         "workspaces/<slug:workspace_slug>/measurements/import/",
         MeasurementImportView.as_view(),
         name="api-measurements-import",
+    ),
+    path(
+        "workspaces/<slug:workspace_slug>/value/summary/",
+        ValueSummaryView.as_view(),
+        name="api-value-summary",
+    ),
+    path(
+        "workspaces/<slug:workspace_slug>/value/objectives/",
+        ObjectivesValueView.as_view(),
+        name="api-value-objectives",
     ),
     path("workspaces/<slug:workspace_slug>/", include(workspace_router.urls)),
 ]
