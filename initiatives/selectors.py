@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import (
+    BooleanField,
     Case,
     DateField,
     DecimalField,
@@ -35,6 +36,7 @@ from django.db.models.sql.compiler import SQLCompiler
 
 from accounts.models import Team, User
 from initiatives.models import ExpectedImpact, Initiative
+from pm_value.prepared_reads import prepared_read
 from strategy.models import VALUE_DIGITS, VALUE_PLACES, Aggregation, Direction, Measurement
 
 ImpactStatus = Literal["not_started", "measuring", "measured", "no_data"]
@@ -234,15 +236,18 @@ def impacts_for(
     *, initiatives: Sequence[Initiative], today: date
 ) -> dict[int, list[tuple[ExpectedImpact, ImpactFigures]]]:
     """Every expected impact of the initiatives with its figures, by initiative id (an
-    initiative without impacts maps to an empty list): one query, whatever their number."""
+    initiative without impacts maps to an empty list): one query, whatever their number.
+
+    On PostgreSQL the SQL of that query is written once and run again with each call's ids
+    (one array parameter, so any number of initiatives shares it) and `today`
+    (pm_value.prepared_reads); elsewhere the ORM writes it each time."""
     by_id = {initiative.pk: initiative for initiative in initiatives}
     result: dict[int, list[tuple[ExpectedImpact, ImpactFigures]]] = {pk: [] for pk in by_id}
     if not by_id:
         return result
-    rows = with_release_aggregates(
-        ExpectedImpact.objects.filter(initiative_id__in=list(by_id)).select_related("metric"),
-        today=today,
-    ).order_by("initiative_id", "id")
+    rows: list[ExpectedImpact] = prepared_read(
+        _impacts_query, initiative_ids=list(by_id), today=today
+    )
     for impact in rows:
         initiative = by_id[impact.initiative_id]
         impact.initiative = initiative  # the caller's instance: no query when read
@@ -250,6 +255,41 @@ def impacts_for(
             (impact, figures_of(impact, initiative=initiative, today=today))
         )
     return result
+
+
+def _impacts_query(*, initiative_ids: list[int], today: date) -> QuerySet[ExpectedImpact]:
+    """The query of `impacts_for`: the initiatives' impacts with their metrics, annotated."""
+    return with_release_aggregates(
+        ExpectedImpact.objects.filter(_AnyOf("initiative_id", initiative_ids)).select_related(
+            "metric"
+        ),
+        today=today,
+    ).order_by("initiative_id", "id")
+
+
+class _AnyOf(Func):
+    """column is one of the values: `column = ANY(%s)` on PostgreSQL, where the values are
+    one array parameter so that one SQL serves any number of them; `column IN (…)`
+    elsewhere."""
+
+    output_field = BooleanField()
+
+    def __init__(self, column: str, values: Sequence[int]) -> None:
+        super().__init__(F(column))
+        self.values = list(values)
+
+    def as_sql(  # type: ignore[override]
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any
+    ) -> tuple[str, tuple[Any, ...]]:
+        column_sql, column_params = compiler.compile(self.get_source_expressions()[0])
+        placeholders = ", ".join(["%s"] * len(self.values))
+        return f"{column_sql} IN ({placeholders})", (*column_params, *self.values)
+
+    def as_postgresql(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any
+    ) -> tuple[str, tuple[Any, ...]]:
+        column_sql, column_params = compiler.compile(self.get_source_expressions()[0])
+        return f"{column_sql} = ANY(%s)", (*column_params, self.values)
 
 
 def _sum(values: Sequence[Decimal | None]) -> Decimal | None:
