@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import BooleanField, ExpressionWrapper, F, Q
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Team, Workspace
@@ -42,6 +42,16 @@ class Horizon(models.TextChoices):
 
 
 RICE_IMPACTS = (Decimal("0.25"), Decimal("0.5"), Decimal("1"), Decimal("2"), Decimal("3"))
+# The stored priority figures (DESIGN.md §3 Priority). No valid input overflows them: an
+# impact's expected change (< 10^14) × a value per unit (< 10^14) is < 10^28, a sum over
+# thousands of impacts < 10^32, and per week of effort (≥ 0.01) < 10^34: 34 digits before
+# the point, 6 after, rounded half to even (as Django writes a Decimal).
+PRIORITY_DIGITS = 40
+PRIORITY_PLACES = 6
+# Derived from the inputs by initiatives_reprice, never typed: not in the history.
+PRIORITY_FIELDS = ("risk_adjusted_value", "value_density", "rice_score")
+# True where the value density is unknown: the first key of the lists' default order.
+DENSITY_UNKNOWN = ExpressionWrapper(Q(value_density__isnull=True), output_field=BooleanField())
 
 
 class Initiative(models.Model):
@@ -87,10 +97,36 @@ class Initiative(models.Model):
     measurement_window_days = models.PositiveIntegerField(
         default=90, validators=[MinValueValidator(1), MaxValueValidator(LONGEST_WINDOW_DAYS)]
     )
+    # The priority of DESIGN.md §3, kept by the services (initiatives_reprice) whenever an
+    # input changes, so a list sorts on an index instead of summing every initiative's
+    # impacts per request. Null where §3 says null.
+    risk_adjusted_value = models.DecimalField(
+        max_digits=PRIORITY_DIGITS,
+        decimal_places=PRIORITY_PLACES,
+        null=True,
+        editable=False,
+        help_text="Σ expected change × value per unit × confidence / 100 over its impacts.",
+    )
+    value_density = models.DecimalField(
+        max_digits=PRIORITY_DIGITS,
+        decimal_places=PRIORITY_PLACES,
+        null=True,
+        editable=False,
+        help_text="Risk-adjusted value per week of effort.",
+    )
+    rice_score = models.DecimalField(
+        max_digits=PRIORITY_DIGITS,
+        decimal_places=PRIORITY_PLACES,
+        null=True,
+        editable=False,
+        help_text="Reach × impact × confidence / 100 / effort weeks.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Who changed what and when: one row per save, written by the services (`by`).
-    history = HistoricalRecords(excluded_fields=["updated_at"], cascade_delete_history=True)
+    history = HistoricalRecords(
+        excluded_fields=["updated_at", *PRIORITY_FIELDS], cascade_delete_history=True
+    )
 
     class Meta:
         ordering = ["-updated_at", "id"]
@@ -130,7 +166,20 @@ class Initiative(models.Model):
                 violation_error_message="A release date is 1900-01-01 or later.",
             ),
         ]
-        indexes = [models.Index(fields=["workspace", "status"])]
+        indexes = [
+            models.Index(fields=["workspace", "status"]),
+            # The lists' default order (order_initiatives "value_density": unknown last,
+            # then highest first, ties by id), so a first page reads 50 index entries
+            # instead of sorting the workspace. "IS NULL" rather than NULLS LAST, which
+            # SQLite does not take in an index.
+            models.Index(
+                F("workspace"),
+                DENSITY_UNKNOWN,
+                F("value_density").desc(),
+                F("id"),
+                name="initiative_density_order",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title

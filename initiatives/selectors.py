@@ -20,6 +20,7 @@ from django.db.models import (
     Case,
     DateField,
     DecimalField,
+    ExpressionWrapper,
     F,
     Func,
     IntegerField,
@@ -27,7 +28,6 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    Sum,
     Value,
     When,
 )
@@ -35,7 +35,7 @@ from django.db.models.functions import Least
 from django.db.models.sql.compiler import SQLCompiler
 
 from accounts.models import Team, User
-from initiatives.models import ExpectedImpact, Initiative
+from initiatives.models import PRIORITY_FIELDS, ExpectedImpact, Initiative
 from pm_value.prepared_reads import prepared_read
 from strategy.models import VALUE_DIGITS, VALUE_PLACES, Aggregation, Direction, Measurement
 
@@ -342,46 +342,19 @@ def rice(
 
 # --- lists: priority in the database, so a list sorts and pages without reading it all ------
 
+# sort key → (the stored column, highest first by default)
 PRIORITY_ORDERINGS = {
-    "value_density": ("value_density_rank", True),
-    "rice": ("rice_rank", True),
+    "value_density": ("value_density", True),
+    "rice": ("rice_score", True),
 }
 
 
 def with_priority(queryset: QuerySet[Initiative]) -> QuerySet[Initiative]:
-    """Annotates `value_density_rank` (Σ risk-adjusted expected value / effort_weeks) and
-    `rice_rank` for sorting in SQL; NULL where §3 says null. The figures shown come from
-    `impacts_for` and `value_density`/`rice` in Decimal (SQLite computes these in floats)."""
-    risk_adjusted = (
-        ExpectedImpact.objects.filter(
-            initiative=OuterRef("pk"), metric__value_per_unit__isnull=False
-        )
-        .order_by()
-        .values("initiative")
-        .annotate(
-            s=Sum(
-                F("expected_change") * F("metric__value_per_unit") * F("confidence") / 100,
-                output_field=DecimalField(max_digits=40, decimal_places=10),
-            )
-        )
-        .values("s")
-    )
-    has_effort = Q(effort_weeks__gt=0)
-    return queryset.annotate(
-        value_density_rank=Case(
-            When(has_effort, then=Subquery(risk_adjusted) / F("effort_weeks")),
-            default=None,
-            output_field=DecimalField(max_digits=40, decimal_places=10),
-        ),
-        rice_rank=Case(
-            When(
-                has_effort & Q(reach__isnull=False, impact__isnull=False),
-                then=F("reach") * F("impact") * F("confidence") / 100 / F("effort_weeks"),
-            ),
-            default=None,
-            output_field=DecimalField(max_digits=40, decimal_places=10),
-        ),
-    )
+    """Names the stored priority for sorting in SQL: `value_density_rank` and `rice_rank`
+    are the columns `value_density` and `rice_score` that the services keep (NULL where §3
+    says null), so an order by them reads the index instead of summing every
+    initiative's impacts. Aliases, not annotations: nothing extra is selected."""
+    return queryset.alias(value_density_rank=F("value_density"), rice_rank=F("rice_score"))
 
 
 def order_initiatives(queryset: QuerySet[Initiative], ordering: str) -> QuerySet[Initiative]:
@@ -391,8 +364,11 @@ def order_initiatives(queryset: QuerySet[Initiative], ordering: str) -> QuerySet
     if name in PRIORITY_ORDERINGS:
         field, descending_first = PRIORITY_ORDERINGS[name]
         descending = descending_first != ordering.startswith("-")
-        key = F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True)
-        return queryset.order_by(key, "id")
+        # Unknown last as "IS NULL" first: the keys of the index initiative_density_order
+        # (SQLite takes no NULLS LAST in an index), so the default order reads it.
+        unknown = ExpressionWrapper(Q(**{f"{field}__isnull": True}), output_field=BooleanField())
+        key = F(field).desc() if descending else F(field).asc()
+        return queryset.order_by(unknown.asc(), key, "id")
     return queryset.order_by(ordering, "id")
 
 
@@ -412,17 +388,14 @@ def list_rows(initiatives: Sequence[Initiative], *, today: date) -> list[Row]:
     rows = []
     for initiative in initiatives:
         totals = initiative_totals([figures for _, figures in impacts[initiative.pk]])
+        # The stored figures, the very numbers the list sorts by (the totals depend on
+        # today, so they are computed).
         rows.append(
             Row(
                 initiative=initiative,
                 totals=totals,
-                value_density=value_density(totals.risk_adjusted_value, initiative.effort_weeks),
-                rice=rice(
-                    initiative.reach,
-                    initiative.impact,
-                    initiative.confidence,
-                    initiative.effort_weeks,
-                ),
+                value_density=initiative.value_density,
+                rice=initiative.rice_score,
             )
         )
     return rows
@@ -430,7 +403,8 @@ def list_rows(initiatives: Sequence[Initiative], *, today: date) -> list[Row]:
 
 # --- history -------------------------------------------------------------------------------------
 
-HISTORY_SKIP = {"id", "workspace", "created_at", "updated_at"}
+# The derived priority is kept out of the history (Initiative.history): only what people typed.
+HISTORY_SKIP = {"id", "workspace", "created_at", "updated_at", *PRIORITY_FIELDS}
 HistoryAction = Literal["created", "changed", "deleted"]
 HISTORY_ACTIONS: dict[str, HistoryAction] = {"+": "created", "~": "changed", "-": "deleted"}
 

@@ -170,10 +170,19 @@ def metric_create(*, workspace: Workspace, **fields: Any) -> Metric:
 
 
 def metric_update(*, metric: Metric, **changes: Any) -> Metric:
+    """A new value per unit reprices every initiative with an expected impact on the
+    metric (their stored priority, DESIGN.md §3), in the same transaction."""
+    repriced = "value_per_unit" in changes and changes["value_per_unit"] != metric.value_per_unit
     assign_fields(metric, changes, METRIC_FIELDS)
     _check_metric_key(metric)
     _check_member(metric.workspace, metric.owner, "owner")
-    save_validated(metric)
+    with transaction.atomic():
+        save_validated(metric)
+        if repriced:
+            # Imported here: initiatives builds on strategy, which must not import it.
+            from initiatives.services import initiatives_reprice
+
+            initiatives_reprice(metric=metric)
     return metric
 
 
