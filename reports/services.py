@@ -150,6 +150,11 @@ def share_link_resolve(*, token: str, now: datetime | None = None) -> ShareLink:
     # A deleted link, or another link that took its id after a restore.
     if link is None or not constant_time_compare(link.nonce, match[2]):
         raise _not_valid()
+    # share_link_create never writes a scope of another workspace; a row written some
+    # other way does not get to show one either.
+    for part in (link.team, link.objective):
+        if part is not None and part.workspace_id != link.workspace_id:
+            raise _not_valid()
     if link.revoked_at is not None:
         raise ShareLinkRefused(
             f"This share link was revoked on {day_text(link.revoked_at, link.workspace)}. "

@@ -250,6 +250,19 @@ class TestResolve:
 
         assert refused.value.reason == "invalid"
 
+    def test_a_scope_of_another_workspace_written_by_hand_opens_nothing(
+        self, workspace: Workspace, other_workspace: Workspace, editor: Membership
+    ):
+        link = link_of(editor)
+        ShareLink.objects.filter(pk=link.pk).update(
+            team=TeamFactory.create(workspace=other_workspace)
+        )
+
+        with pytest.raises(ShareLinkRefused) as refused:
+            share_link_resolve(token=share_link_token(link=link))
+
+        assert refused.value.reason == "invalid"
+
     def test_a_deleted_scope_takes_its_links_with_it(
         self, workspace: Workspace, editor: Membership
     ):
