@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("strategy.urls")),
     path("", include("initiatives.urls")),
     path("", include("initiatives.idea_urls")),
+    path("", include("reports.urls")),
     path("", include("reports.share_urls")),
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
