@@ -482,3 +482,27 @@ def series_between(
     for metric_id, observed_on, value in rows:
         result[metric_id].append((observed_on, value))
     return result
+
+
+@dataclass(frozen=True)
+class Release:
+    """An initiative that claims a change in a metric, and the day it shipped."""
+
+    initiative_id: int
+    title: str
+    released_on: date
+
+
+def releases_claiming(*, metric_id: int, date_from: date, date_to: date) -> list[Release]:
+    """The released initiatives with an expected impact on the metric, released between the
+    two days (both included), oldest first: one query. The metric page marks them."""
+    rows = (
+        ExpectedImpact.objects.filter(
+            metric_id=metric_id,
+            initiative__released_on__gte=date_from,
+            initiative__released_on__lte=date_to,
+        )
+        .order_by("initiative__released_on", "initiative_id")
+        .values_list("initiative_id", "initiative__title", "initiative__released_on")
+    )
+    return [Release(pk, title, day) for pk, title, day in rows if day is not None]

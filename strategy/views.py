@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.models import Membership, Workspace
 from accounts.permissions import has_scope
 from accounts.views import workspace_member
+from initiatives.selectors import releases_claiming
 from strategy import services
 from strategy.forms import (
     DateRangeForm,
@@ -614,6 +615,8 @@ def _metric_page(
         {"measurement": m, "value_text": with_unit(number(m.value), metric.unit)}
         for m in latest_measurements(metric)
     ]
+    # The initiatives that claim this metric, marked on the trend at their release day.
+    releases = releases_claiming(metric_id=metric.pk, date_from=date_from, date_to=date_to)
     chart = {
         "name": metric.name,
         "unit": metric.unit,
@@ -626,9 +629,18 @@ def _metric_page(
             }
             for row in key_results
         ],
+        "releases": [
+            {
+                "day": r.released_on.isoformat(),
+                "label": f"{r.title} released {r.released_on:%-d %b %Y}",
+                "url": reverse("initiatives:detail", args=[workspace.slug, r.initiative_id]),
+            }
+            for r in releases
+        ],
     }
     context = {
         "metric": metric,
+        "releases": releases,
         "chart": chart,
         "point_count": len(points),
         "date_from": date_from,

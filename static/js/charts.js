@@ -6,6 +6,7 @@
   var BRAND = "#4338ca";
   var MUTED = "#5b6475";
   var TARGET = "#b45309";
+  var RELEASE = "#047857";
   var FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
 
   function metricTrend(data) {
@@ -30,6 +31,19 @@
         xref: "paper", x: 1, xanchor: "right", yref: "y", y: target.value, yanchor: "bottom",
         text: target.label, showarrow: false, font: { size: 11, color: TARGET },
         bgcolor: "rgba(255,255,255,.85)"
+      });
+    });
+    // Releases of initiatives that claim this metric: a dotted line and the title, at an
+    // angle so that neighbours stay readable.
+    (data.releases || []).forEach(function (release, index) {
+      shapes.push({
+        type: "line", xref: "x", x0: release.day, x1: release.day, yref: "paper", y0: 0, y1: 1,
+        line: { color: RELEASE, width: 1.5, dash: "dot" }
+      });
+      annotations.push({
+        xref: "x", x: release.day, yref: "paper", y: 1 - (index % 3) * 0.09, yanchor: "top",
+        xanchor: "left", text: release.label, showarrow: false,
+        font: { size: 10, color: RELEASE }, bgcolor: "rgba(255,255,255,.85)"
       });
     });
     var layout = {

@@ -14,6 +14,7 @@ from accounts.models import Membership, Workspace
 from strategy.models import KeyResult, Measurement, Metric, Objective
 from strategy.services import workspace_today
 from tests.accounts.factories import MembershipFactory
+from tests.initiatives.factories import ExpectedImpactFactory, InitiativeFactory
 from tests.strategy.factories import (
     KeyResultFactory,
     MetricFactory,
@@ -27,7 +28,7 @@ pytestmark = pytest.mark.django_db
 # reads: none of them grows with the data.
 STRATEGY_PAGE_QUERIES = 6
 METRIC_LIST_QUERIES = 5
-METRIC_PAGE_QUERIES = 8
+METRIC_PAGE_QUERIES = 9
 
 
 def client_for(membership: Membership) -> Client:
@@ -748,14 +749,55 @@ class TestMetricPage:
         metric = MetricFactory.create(workspace=workspace, aggregation="last", owner=viewer.user)
         today = workspace_today(workspace)
         measure(metric, {today - timedelta(days=d): str(d) for d in range(size * 5)})
-        for _ in range(size):
+        for n in range(size):
             key_result_half_way(workspace, metric=metric, value="")
+            shipped = InitiativeFactory.create(
+                workspace=workspace, status="released", released_on=today - timedelta(days=n)
+            )
+            ExpectedImpactFactory.create(initiative=shipped, metric=metric)
         client = client_for(viewer)
 
         with django_assert_max_num_queries(METRIC_PAGE_QUERIES):
             response = client.get(f"/w/acme/metrics/{metric.pk}/")
 
         assert len(chart_data(response)["targets"]) == size
+        assert len(chart_data(response)["releases"]) == size
+
+    def test_releases_of_initiatives_that_claim_the_metric_are_marked(
+        self, workspace: Workspace, viewer: Membership
+    ) -> None:
+        metric = MetricFactory.create(workspace=workspace)
+        other = MetricFactory.create(workspace=workspace)
+        today = workspace_today(workspace)
+        measure(metric, {today - timedelta(days=d): "10" for d in range(60)})
+        shipped = InitiativeFactory.create(
+            workspace=workspace,
+            title="Guided onboarding",
+            status="released",
+            released_on=today - timedelta(days=30),
+        )
+        ExpectedImpactFactory.create(initiative=shipped, metric=metric)
+        elsewhere = InitiativeFactory.create(
+            workspace=workspace, status="released", released_on=today - timedelta(days=20)
+        )
+        ExpectedImpactFactory.create(initiative=elsewhere, metric=other)
+        ExpectedImpactFactory.create(
+            initiative=InitiativeFactory.create(workspace=workspace, title="Not shipped"),
+            metric=metric,
+        )
+
+        response = client_for(viewer).get(f"/w/acme/metrics/{metric.pk}/")
+
+        day = today - timedelta(days=30)
+        assert chart_data(response)["releases"] == [
+            {
+                "day": day.isoformat(),
+                "label": f"Guided onboarding released {day:%-d %b %Y}",
+                "url": f"/w/acme/initiatives/{shipped.pk}/",
+            }
+        ]
+        assert "Guided onboarding" in text_of(response)
+        assert "Not shipped" not in text_of(response)
 
 
 class TestMeasurementEntry:
