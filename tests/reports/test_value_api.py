@@ -3,7 +3,7 @@ hand-computed portfolio of test_value_selectors.py in JSON, as of several days a
 scopes; bad query parameters answered 400 in words; who may read; and query budgets that
 hold at 10 and at 1,000 initiatives."""
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -328,6 +328,34 @@ def test_a_day_after_today_is_refused_and_every_error_is_told_at_once(
     assert response.status_code == 400
     assert set(response.json()) == {"as_of", "team"}
     assert "has not come yet" in response.json()["as_of"][0]
+
+
+@pytest.mark.parametrize(
+    ("zone", "today"),
+    [
+        ("Pacific/Kiritimati", "2026-07-02"),
+        ("UTC", "2026-07-01"),
+        ("Pacific/Pago_Pago", "2026-06-30"),
+    ],
+)
+def test_today_is_the_workspace_s_day(
+    workspace: Workspace, client: APIClient, monkeypatch: pytest.MonkeyPatch, zone: str, today: str
+) -> None:
+    # given 2026-07-01 at 10:30 UTC: already 07-02 at UTC+14, still 06-30 at UTC−11
+    workspace.timezone = zone
+    workspace.save(update_fields=["timezone"])
+    now = datetime(2026, 7, 1, 10, 30, tzinfo=UTC)
+    monkeypatch.setattr("django.utils.timezone.now", lambda: now)
+    assert get(client, "summary/")["as_of"] == today
+    assert get(client, "objectives/", as_of=today)["as_of"] == today
+    tomorrow = (date.fromisoformat(today) + timedelta(days=1)).isoformat()
+    response = client.get(API + "summary/", {"as_of": tomorrow})
+    assert response.json() == {
+        "as_of": [
+            f"{tomorrow} has not come yet (today is {today} in this workspace); "
+            "value is known up to today."
+        ]
+    }
 
 
 def test_a_day_long_ago_has_nothing_to_show(portfolio: Portfolio, client: APIClient) -> None:

@@ -511,6 +511,50 @@ def test_the_figures_of_an_objective_subtree(portfolio: Portfolio) -> None:
     assert (both.realized_value, both.pipeline_value) == (D(600), D(200))
 
 
+def test_calibration_skips_what_has_no_realization(workspace: Workspace) -> None:
+    # given Cy's measured work, each released 03-01 with a window of 10 days
+    cy = MembershipFactory.create(
+        workspace=workspace, user=UserFactory.create(full_name="Cy Young")
+    ).user
+    team = TeamFactory.create(workspace=workspace, name="Core")
+    money = MetricFactory.create(workspace=workspace, aggregation="sum", value_per_unit=D(1))
+    points = MetricFactory.create(workspace=workspace, aggregation="sum", value_per_unit=None)
+    silent = MetricFactory.create(workspace=workspace, aggregation="sum", value_per_unit=D(1))
+    # money +30 and points +5 over the release; silent has no measurement at all
+    measure(money, {RELEASE: "0", RELEASE + timedelta(days=1): "30"})
+    measure(points, {RELEASE: "0", RELEASE + timedelta(days=1): "5"})
+
+    def shipped(status: str, impacts: list[tuple[Metric, str]], **fields: Any) -> None:
+        initiative = InitiativeFactory.create(
+            workspace=workspace,
+            status=status,
+            released_on=RELEASE,
+            measurement_window_days=10,
+            **fields,
+        )
+        for metric, change in impacts:
+            ExpectedImpactFactory.create(
+                initiative=initiative, metric=metric, expected_change=D(change)
+            )
+
+    mine = {"owner": cy, "team": team}
+    shipped("measured", [(silent, "10")], **mine)  # no data: no realization
+    shipped("measured", [(points, "10")], **mine)  # no money: mean of realizations 5/10
+    # with money, Σ realized € / Σ expected € = 30 / 100, not the mean of 0.3 and 5/10
+    shipped("measured", [(money, "100"), (points, "10")], **mine)
+    shipped("released", [(money, "30")], **mine)  # released, not measured: 1.0, not counted
+    shipped("measured", [(money, "30")])  # nobody's: in no group
+
+    summary = value_summary(workspace=workspace, as_of=LATER)
+
+    # then the median is over the two realizations, the count over the three measured
+    median = (D("0.5") + D("0.3")) / 2
+    assert summary.calibration_by_owner == [Calibration(cy.pk, "Cy Young", median, 3)]
+    assert summary.calibration_by_team == [Calibration(team.pk, "Core", median, 3)]
+    # and only money counts as realized value: 30 + 30 + 30
+    assert (summary.realized_value, summary.realized_initiatives) == (D(90), 3)
+
+
 def test_an_empty_workspace_has_no_figures(workspace: Workspace) -> None:
     summary = value_summary(workspace=workspace, as_of=IN_WINDOW)
     assert summary == ValueSummary(
