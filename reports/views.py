@@ -13,16 +13,19 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.html import escape
 from django.views.decorators.http import require_safe
 
 from accounts.models import Membership, Workspace
 from accounts.permissions import has_scope
-from reports.dashboard import Dashboard, Period, dashboard, period_of
+from initiatives.models import Status
+from initiatives.views import percent_text
+from reports.dashboard import OPEN_WORK, Dashboard, Period, dashboard, period_of
 from reports.forms import DashboardFilterForm
 from reports.models import ShareLink
 from reports.selectors import Scope
 from strategy.services import workspace_today
-from strategy.views import member
+from strategy.views import PACE_LABELS, member, number
 
 NAV = "dashboard"
 CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "INR": "₹"}
@@ -37,13 +40,14 @@ def compact_money(value: Decimal | None, currency: str) -> str:
         return "—"
     sign = "−" if value < 0 else ""
     amount = abs(value)
-    for size, suffix in ((Decimal("1e9"), "B"), (Decimal("1e6"), "M"), (Decimal("1e4"), "k")):
-        if amount >= size:
-            scaled = (amount / size).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-            text = f"{scaled:f}".removesuffix(".0") + suffix
-            break
-    else:
+    if amount < 10_000:
         text = f"{amount.quantize(Decimal(1), rounding=ROUND_HALF_UP):,f}"
+    else:  # in thousands, millions or billions, one decimal: the first unit under 1,000
+        for size, suffix in ((Decimal("1e3"), "k"), (Decimal("1e6"), "M"), (Decimal("1e9"), "B")):
+            scaled = (amount / size).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+            if scaled < 1000:
+                break
+        text = f"{scaled:,f}".removesuffix(".0") + suffix
     symbol = CURRENCY_SYMBOLS.get(currency)
     return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency}"
 
@@ -99,6 +103,8 @@ def render_dashboard(
         "scope_text": scope_words(scope),
         "filtering": filters.is_bound and filters.filtering(),
         "period": period,
+        "data": data,
+        "charts": _charts(data, workspace.currency),
         **_headline(data, period, workspace.currency),
     }
     return _page(
@@ -129,10 +135,149 @@ def _page(
 
 
 def _headline(data: Dashboard, period: Period, currency: str) -> dict[str, Any]:
-    summary = data.headline.summary
+    """The headline in sentences, each figure with the words that say what it counts."""
+    head = data.headline
+    summary = head.summary
+    n = head.realized_initiatives
+    if head.realized_in_period is not None:
+        parts = []
+        if head.measured_in_period:
+            parts.append(f"{head.measured_in_period} measured")
+        if head.measuring_in_period:
+            parts.append(f"{head.measuring_in_period} still measuring")
+        realized = (
+            f"realized {period.phrase} from {n} initiative{'s' if n != 1 else ''} released "
+            f"in that time ({', '.join(parts)})"
+        )
+    else:
+        realized = f"nothing realized yet from work released {period.phrase}"
+    committed_effort = sum(
+        (summary.effort_by_status[s] for s in (Status.COMMITTED, Status.IN_DELIVERY)), Decimal(0)
+    )
     return {
-        "realized_text": compact_money(data.headline.realized_in_period, currency),
-        "pipeline_text": compact_money(summary.pipeline_value, currency),
+        "realized_amount": compact_money(head.realized_in_period, currency)
+        if head.realized_in_period is not None
+        else "",
+        "realized_words": realized,
+        "alignment_percent": percent_text(summary.alignment_score),
+        "tactical_percent": percent_text(summary.tactical_share),
+        "committed_effort": number(committed_effort),
+        "pipeline_amount": compact_money(summary.pipeline_value, currency),
+        "total_realized": compact_money(summary.realized_value, currency),
+        "total_realized_initiatives": summary.realized_initiatives,
+        "counts": summary.counts_by_status,
+        "declined": summary.declined_initiatives,
+    }
+
+
+# --- chart data (drawn by static/js/dashboard.js) -------------------------------------------
+
+
+def _money_number(value: Decimal | None) -> float | None:
+    return None if value is None else float(value.quantize(Decimal("0.01")))
+
+
+def _percent_number(share: Decimal | None) -> float | None:
+    return None if share is None else float((share * 100).quantize(Decimal("0.1")))
+
+
+def _charts(data: Dashboard, currency: str) -> dict[str, Any]:
+    period = data.period
+    over_time = []
+    for series in data.value_over_time:
+        first = period.start or (series.steps[0].day if series.steps else period.end)
+        x, y, hover = [first.isoformat()], [0.0], ["Start of the period"]
+        running = Decimal(0)
+        for step in series.steps:
+            running += step.value
+            x.append(step.day.isoformat())
+            y.append(float(running.quantize(Decimal("0.01"))))
+            titles = ", ".join(step.titles[:3]) + (
+                f" and {len(step.titles) - 3} more" if len(step.titles) > 3 else ""
+            )
+            hover.append(f"+{compact_money(step.value, currency)} from {titles}")
+        x.append(period.end.isoformat())
+        y.append(float(running.quantize(Decimal("0.01"))))
+        hover.append(f"Total {compact_money(series.total, currency)}")
+        over_time.append(
+            {
+                "name": series.name,
+                "x": x,
+                "y": y,
+                "hover": hover,
+                "total": compact_money(series.total, currency),
+            }
+        )
+    bars = data.expected_vs_realized
+    return {
+        "value_over_time": {
+            "currency": currency,
+            "start": period.start.isoformat() if period.start else None,
+            "end": period.end.isoformat(),
+            "series": over_time,
+        },
+        "expected_vs_realized": {
+            "currency": currency,
+            "titles": [b.title for b in bars],
+            "expected": [_money_number(b.expected_value) for b in bars],
+            "realized": [_money_number(b.realized_value) for b in bars],
+            "expected_text": [compact_money(b.expected_value, currency) for b in bars],
+            "realized_text": [
+                f"{compact_money(b.realized_value, currency)} · {percent_text(b.realization)}"
+                for b in bars
+            ],
+        },
+        "portfolio": {
+            "currency": currency,
+            "groups": [
+                {
+                    "status": status,
+                    "label": Status(status).label,
+                    "x": [float(p.effort_weeks) for p in points],
+                    "y": [_money_number(p.risk_adjusted_value) for p in points],
+                    "confidence": [p.confidence for p in points],
+                    "hover": [
+                        f"<b>{escape(p.title)}</b><br>{Status(status).label} · "
+                        f"{number(p.effort_weeks)} weeks · "
+                        f"{compact_money(p.risk_adjusted_value, currency)} risk-adjusted · "
+                        f"{p.confidence}% confidence"
+                        for p in points
+                    ],
+                }
+                for status in OPEN_WORK
+                if (points := [p for p in data.portfolio if p.status == status])
+            ],
+        },
+        "alignment": {
+            "ids": [n.id for n in data.alignment],
+            "labels": [n.label for n in data.alignment],
+            "parents": [n.parent for n in data.alignment],
+            "values": [float(n.effort) for n in data.alignment],
+            "kinds": [n.kind for n in data.alignment],
+        },
+        "key_results": {
+            "labels": [f"{kr.title} — {kr.objective}" for kr in data.key_results],
+            "progress": [_percent_number(kr.figures.progress) or 0 for kr in data.key_results],
+            "expected": [_percent_number(kr.figures.expected_progress) for kr in data.key_results],
+            "paces": [kr.figures.pace or "no_data" for kr in data.key_results],
+            "text": [
+                f"{percent_text(kr.figures.progress)} · {PACE_LABELS[kr.figures.pace]}"
+                if kr.figures.progress is not None
+                else PACE_LABELS[None]
+                for kr in data.key_results
+            ],
+        },
+        "calibration": {
+            "by": data.calibration_by,
+            "names": [c.name or "Unnamed" for c in data.calibration],
+            "median": [_percent_number(c.median_realization) or 0 for c in data.calibration],
+            "text": [
+                f"{percent_text(c.median_realization)} · {c.measured} measured"
+                if c.median_realization is not None
+                else f"no realization yet · {c.measured} measured"
+                for c in data.calibration
+            ],
+        },
     }
 
 
