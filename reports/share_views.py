@@ -31,6 +31,7 @@ from reports import services
 from reports.models import LABEL_LENGTH, ShareLink
 from reports.selectors import Scope
 from reports.services import ShareLinkRefused, day_text
+from reports.views import render_dashboard
 from strategy.forms import DateInput, add_service_errors, parent_choices
 from strategy.models import Objective
 from strategy.services import workspace_today
@@ -367,13 +368,13 @@ def shared_dashboard(request: HttpRequest, token: str) -> HttpResponse:
             request, "reports/share_refused.html", {"refusal": refusal}, status=status
         )
         return _private(response)
-    services.share_link_record_use(link=link)
+    if not getattr(request, "htmx", False):
+        # A visit is a page load; the period filter's partial updates are part of it.
+        services.share_link_record_use(link=link)
     # The page is the same for everyone who opens it: no member's menus or workspaces,
     # and no scope but the link's, whatever the address adds.
     request.user = AnonymousUser()
     _without_scope_parameters(request)
-    from reports.views import render_dashboard
-
     response = render_dashboard(
         request,
         workspace=link.workspace,

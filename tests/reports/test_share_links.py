@@ -4,17 +4,20 @@ scope, not another workspace, not once revoked or expired, not with the address 
 
 import re
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.signing import Signer
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from accounts.models import Membership, Workspace
+from accounts.models import Membership, Team, Workspace
+from initiatives.models import Initiative
 from reports.models import ShareLink
 from reports.selectors import Scope
 from reports.services import (
@@ -28,7 +31,8 @@ from reports.services import (
 )
 from strategy.services import workspace_today
 from tests.accounts.factories import MembershipFactory, TeamFactory
-from tests.strategy.factories import ObjectiveFactory
+from tests.initiatives.factories import AlignmentFactory, ExpectedImpactFactory, InitiativeFactory
+from tests.strategy.factories import MetricFactory, ObjectiveFactory
 from tests.strategy.test_pages import client_for, text_of
 
 pytestmark = pytest.mark.django_db
@@ -36,6 +40,10 @@ pytestmark = pytest.mark.django_db
 # Session, user, membership, the header's workspace switcher, and the links with their
 # teams, objectives and people in one query: none grows with the number of links.
 LIST_QUERIES = 5
+# The link (with its workspace, team and objective), the visit's count, and the
+# dashboard's own reads (about fifteen, reports/dashboard.py): none grows with the
+# portfolio. No session, user or membership: the page is the same for everyone.
+PUBLIC_QUERIES = 16
 
 
 def link_of(membership: Membership, **kwargs: Any) -> ShareLink:
@@ -603,3 +611,194 @@ class TestRefusedLinks:
         link = link_of(editor)
 
         assert Client().post(public_url(link)).status_code == 405
+
+
+# --- the public page: the dashboard of the link's scope -----------------------------------
+
+
+@pytest.fixture
+def portfolio(workspace: Workspace, other_workspace: Workspace) -> dict[str, Any]:
+    """Committed work in two teams of Acme, one of them aligned to an objective, and
+    Globex's own. Pipeline (risk-adjusted expected value): Growth 100 × €200 × 60% =
+    €12,000; Platform 100 × €300 × 100% = €30,000; all of Acme €42,000; Globex €70,000."""
+    growth = TeamFactory.create(workspace=workspace, name="Growth")
+    platform = TeamFactory.create(workspace=workspace, name="Platform")
+    objective = ObjectiveFactory.create(workspace=workspace, title="Cut the cost to serve")
+    other_objective = ObjectiveFactory.create(workspace=workspace, title="Grow self-serve")
+
+    def bet(ws: Workspace, title: str, team: Team, per_unit: str, confidence: int) -> Initiative:
+        initiative = InitiativeFactory.create(
+            workspace=ws, title=title, team=team, status="committed", effort_weeks=Decimal("2")
+        )
+        ExpectedImpactFactory.create(
+            initiative=initiative,
+            metric=MetricFactory.create(workspace=ws, value_per_unit=Decimal(per_unit)),
+            expected_change=Decimal("100"),
+            confidence=confidence,
+        )
+        return initiative
+
+    bet(workspace, "Growth onboarding bet", growth, "200", 60)
+    platform_bet = bet(workspace, "Platform caching bet", platform, "300", 100)
+    AlignmentFactory.create(initiative=platform_bet, objective=objective, weight=100)
+    globex_team = TeamFactory.create(workspace=other_workspace, name="Globex skunkworks")
+    bet(other_workspace, "Globex secret bet", globex_team, "700", 100)
+    return {
+        "growth": growth,
+        "platform": platform,
+        "objective": objective,
+        "other_objective": other_objective,
+        "globex_team": globex_team,
+    }
+
+
+def pipeline_of(response: Any) -> str:
+    """The headline's pipeline figure: "€12k risk-adjusted in the pipeline"."""
+    found = re.search(r"(\S+) risk-adjusted in the pipeline", text_of(response))
+    assert found, text_of(response)[:2000]
+    return found.group(1)
+
+
+class TestSharedDashboard:
+    def test_a_team_link_shows_that_teams_figures_without_a_login(
+        self, editor: Membership, portfolio: dict[str, Any]
+    ):
+        link = link_of(editor, scope=Scope(team=portfolio["growth"]))
+
+        response = Client().get(public_url(link))
+
+        assert response.status_code == 200
+        assert pipeline_of(response) == "€12k"
+        text = text_of(response)
+        assert "Shared view of team Growth — read-only" in text
+        assert "Platform caching bet" not in text
+        assert_private(response)
+
+    def test_the_whole_workspace_and_an_objective(
+        self, editor: Membership, portfolio: dict[str, Any]
+    ):
+        whole = link_of(editor)
+        objective = link_of(editor, scope=Scope(objective=portfolio["objective"]))
+
+        assert pipeline_of(Client().get(public_url(whole))) == "€42k"
+        assert pipeline_of(Client().get(public_url(objective))) == "€30k"
+
+    @pytest.mark.parametrize(
+        "query",
+        [
+            "?team={platform}",
+            "?objective={objective}",
+            "?team={platform}&objective={objective}",
+            "?team=&objective=",
+            "?team={globex_team}",
+            "?team=999999999999&objective=not-a-number",
+            "?workspace=globex",
+        ],
+    )
+    def test_no_query_parameter_reaches_another_scope(
+        self, editor: Membership, portfolio: dict[str, Any], query: str
+    ):
+        link = link_of(editor, scope=Scope(team=portfolio["growth"]))
+        ids = {name: getattr(value, "pk", "") for name, value in portfolio.items()}
+
+        response = Client().get(public_url(link) + query.format(**ids))
+
+        assert response.status_code == 200
+        assert pipeline_of(response) == "€12k"
+        text = text_of(response)
+        assert "Shared view of team Growth" in text
+        assert "Platform caching bet" not in text
+        assert "Globex" not in text
+
+    def test_a_link_of_one_workspace_shows_nothing_of_another(
+        self, editor: Membership, outsider: Membership, portfolio: dict[str, Any]
+    ):
+        acme = link_of(editor)
+        globex = link_of(outsider)
+
+        acme_text = text_of(Client().get(public_url(acme)))
+        globex_page = Client().get(public_url(globex))
+
+        assert "Globex" not in acme_text
+        assert pipeline_of(globex_page) == "€70k"
+        assert "Acme" not in text_of(globex_page)
+        assert "Growth onboarding bet" not in text_of(globex_page)
+
+    def test_the_period_can_change_the_scope_cannot(
+        self, editor: Membership, portfolio: dict[str, Any]
+    ):
+        link = link_of(editor, scope=Scope(team=portfolio["growth"]))
+
+        all_time = Client().get(public_url(link) + "?period=all_time")
+        unknown = Client().get(public_url(link) + "?period=forever")
+
+        assert all_time.status_code == 200
+        html = all_time.content.decode()
+        assert re.search(r'<option value="all_time" selected>', html)
+        assert pipeline_of(all_time) == "€12k"
+        assert 'name="team"' not in html
+        assert 'name="objective"' not in html
+        assert unknown.status_code == 400
+        assert "is not a period the dashboard knows" in text_of(unknown)
+
+    def test_nothing_links_into_the_app_even_for_a_member(
+        self, editor: Membership, portfolio: dict[str, Any]
+    ):
+        link = link_of(editor, scope=Scope(team=portfolio["growth"]))
+
+        for client in (Client(), client_for(editor)):
+            html = client.get(public_url(link)).content.decode()
+            assert "/w/" not in html
+            hrefs = re.findall(r'<a\s[^>]*href="([^"]*)"', html)
+            assert all(h.startswith(("#", public_url(link))) for h in hrefs), hrefs
+            assert "Log out" not in html
+            assert "Share…" not in html
+            assert "Workspace" not in html.split("</header>", 1)[0]  # no switcher
+
+    def test_each_visit_is_counted(self, editor: Membership, portfolio: dict[str, Any]):
+        link = link_of(editor)
+        before = timezone.now()
+
+        Client().get(public_url(link))
+        Client().get(public_url(link) + "?period=this_year")
+        # The period filter's partial update belongs to the visit before it.
+        Client().get(
+            public_url(link) + "?period=all_time",
+            headers={"HX-Request": "true", "HX-Target": "dashboard-body"},
+        )
+
+        link.refresh_from_db()
+        assert link.use_count == 2
+        assert link.last_used_at is not None
+        assert link.last_used_at >= before
+
+    def test_queries_do_not_grow_with_the_portfolio(
+        self,
+        workspace: Workspace,
+        editor: Membership,
+        portfolio: dict[str, Any],
+        django_assert_max_num_queries: Any,
+    ):
+        link = link_of(editor, scope=Scope(team=portfolio["platform"]))
+        url = public_url(link)
+        with CaptureQueriesContext(connection) as small:
+            Client().get(url)
+        for n in range(12):
+            initiative = InitiativeFactory.create(
+                workspace=workspace,
+                team=portfolio["platform"],
+                status=["committed", "in_delivery", "released", "proposed"][n % 4],
+                released_on=workspace_today(workspace) - timedelta(days=30) if n % 4 == 2 else None,
+            )
+            ExpectedImpactFactory.create(initiative=initiative)
+            AlignmentFactory.create(
+                initiative=initiative,
+                objective=portfolio["objective"] if n % 2 else portfolio["other_objective"],
+                weight=50,
+            )
+
+        with django_assert_max_num_queries(PUBLIC_QUERIES):
+            response = Client().get(url)
+
+        assert response.status_code == 200
+        assert len(small.captured_queries) <= PUBLIC_QUERIES
