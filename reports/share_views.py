@@ -247,11 +247,14 @@ def share_link_create(request: HttpRequest, workspace_slug: str) -> HttpResponse
             except ValidationError as exc:
                 add_service_errors(form, _on_form_fields(exc))
             else:
+                until = "until you revoke it"
+                if link.expires_at is not None:
+                    last_day = day_text(link.expires_at - timedelta(microseconds=1), workspace)
+                    until = f"until the end of {last_day}, unless you revoke it sooner"
                 messages.success(
                     request,
                     f"Share link “{link.label}” created. Anyone who has its address sees the "
-                    f"dashboard of {scope_text(link)}, "
-                    "read-only, until you revoke it.",
+                    f"dashboard of {scope_text(link)}, read-only, {until}.",
                 )
                 return redirect(
                     f"{reverse('sharing:share-links', args=[workspace.slug])}?new={link.pk}"

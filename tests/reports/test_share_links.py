@@ -381,7 +381,7 @@ class TestCreatePage:
         )
         text = text_of(response)
         assert "Share link “Finance review” created" in text
-        assert "the dashboard of team Growth" in text
+        assert "the dashboard of team Growth, read-only, until the end of" in text
         assert f"http://testserver/s/{share_link_token(link=link)}/" in response.content.decode()
         assert f"Until {last_day.day} {last_day:%B %Y}" in text
 
@@ -802,3 +802,17 @@ class TestSharedDashboard:
 
         assert response.status_code == 200
         assert len(small.captured_queries) <= PUBLIC_QUERIES
+
+
+class TestShareButton:
+    def test_editors_get_a_share_button_that_keeps_the_filters(
+        self, workspace: Workspace, editor: Membership, viewer: Membership
+    ):
+        team = TeamFactory.create(workspace=workspace)
+        url = f"/w/{workspace.slug}/dashboard/?team={team.pk}"
+
+        editor_html = client_for(editor).get(url).content.decode()
+        viewer_html = client_for(viewer).get(url).content.decode()
+
+        assert f'href="{links_url(workspace)}new/?team={team.pk}"' in editor_html
+        assert links_url(workspace) not in viewer_html
