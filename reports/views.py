@@ -28,6 +28,7 @@ from strategy.services import workspace_today
 from strategy.views import PACE_LABELS, member, number
 
 NAV = "dashboard"
+MONEY_UNITS = ((Decimal("1e3"), "k"), (Decimal("1e6"), "M"), (Decimal("1e9"), "B"))
 CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "INR": "₹"}
 
 
@@ -42,11 +43,12 @@ def compact_money(value: Decimal | None, currency: str) -> str:
     amount = abs(value)
     if amount < 10_000:
         text = f"{amount.quantize(Decimal(1), rounding=ROUND_HALF_UP):,f}"
-    else:  # in thousands, millions or billions, one decimal: the first unit under 1,000
-        for size, suffix in ((Decimal("1e3"), "k"), (Decimal("1e6"), "M"), (Decimal("1e9"), "B")):
-            scaled = (amount / size).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-            if scaled < 1000:
-                break
+    else:  # in thousands, millions or billions, one decimal: the first unit under 1,000.0
+        size, suffix = next(
+            ((size, suffix) for size, suffix in MONEY_UNITS if amount / size < Decimal("999.95")),
+            MONEY_UNITS[-1],
+        )
+        scaled = (amount / size).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
         text = f"{scaled:,f}".removesuffix(".0") + suffix
     symbol = CURRENCY_SYMBOLS.get(currency)
     return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency}"
