@@ -328,8 +328,8 @@ def share_link_revoke(request: HttpRequest, workspace_slug: str, link_id: int) -
         consequences=[
             f"It shows the dashboard of {scope_text(link)}; from now on its "
             "address shows that the link was revoked, and no figures.",
-            "Whoever has it loses access at once, also to pages they already have open once "
-            "they reload them.",
+            "Whoever has it loses access at once; a page they already have open stops "
+            "working when reloaded.",
             "This cannot be undone: create a new link to share the dashboard again.",
         ],
         button="Revoke link",
@@ -353,11 +353,10 @@ def _private(response: HttpResponse) -> HttpResponse:
 
 
 def _without_scope_parameters(request: HttpRequest) -> None:
-    query = request.GET.copy()
+    kept = request.GET.copy()
     for name in SCOPE_PARAMETERS:
-        query.pop(name, None)
-    query._mutable = False
-    request.GET = query  # type: ignore[assignment]
+        kept.pop(name, None)
+    request.GET = kept  # type: ignore[assignment]
 
 
 @require_safe
