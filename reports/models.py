@@ -9,7 +9,7 @@ from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 
 from accounts.models import Team, Workspace
-from strategy.models import Objective
+from strategy.models import VALUE_PLACES, Objective
 
 LABEL_LENGTH = 120
 NONCE_LENGTH = 16
@@ -86,3 +86,43 @@ class ShareLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label} ({self.workspace})"
+
+
+# --- the realized-value cache (reports.realized) ---------------------------------------------
+# Not domain data: what the measurement windows of shipped work added up to, kept so that
+# the value figures need not sum a million measurements on every read. Plain ids, no
+# foreign keys: a trigger writes versions while a metric may be being deleted, and a row
+# of a deleted impact is simply never read again.
+
+
+class MetricDataVersion(models.Model):
+    """How often a metric's measurements changed. A trigger on the measurements table adds
+    one on every insert, update or delete (PostgreSQL, migration 0002), whoever writes."""
+
+    metric_id = models.BigIntegerField(primary_key=True)
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"metric {self.metric_id} at version {self.version}"
+
+
+class ImpactWindow(models.Model):
+    """The window aggregates of one expected impact (DESIGN.md §3 "Realized impact"),
+    as computed for its metric, release day, span L and aggregation at a version of the
+    metric's measurements; read only while all five still hold (reports.realized)."""
+
+    impact_id = models.BigIntegerField(primary_key=True)
+    metric_id = models.BigIntegerField()
+    released_on = models.DateField()
+    span = models.IntegerField()
+    aggregation = models.CharField(max_length=4)
+    version = models.BigIntegerField()
+    # Sums of up to a window of values of up to VALUE_DIGITS digits: room to spare, and
+    # the measurements' own places, so a sum comes back with the digits it was stored with.
+    before_value = models.DecimalField(max_digits=40, decimal_places=VALUE_PLACES, null=True)
+    after_value = models.DecimalField(max_digits=40, decimal_places=VALUE_PLACES, null=True)
+    before_count = models.IntegerField(null=True)
+    after_count = models.IntegerField(null=True)
+
+    def __str__(self) -> str:
+        return f"impact {self.impact_id}: {self.span} days around {self.released_on}"
