@@ -9,6 +9,7 @@ reports.dashboard reads the figures, and this module turns them into words and c
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -20,7 +21,7 @@ from accounts.models import Membership, Workspace
 from accounts.permissions import has_scope
 from initiatives.models import Status
 from initiatives.views import percent_text
-from reports.dashboard import OPEN_WORK, Dashboard, Period, dashboard, period_of
+from reports.dashboard import DEFAULT_PERIOD, OPEN_WORK, Dashboard, Period, dashboard, period_of
 from reports.forms import DashboardFilterForm
 from reports.models import ShareLink
 from reports.selectors import Scope
@@ -105,6 +106,8 @@ def render_dashboard(
         "scope_text": scope_words(scope),
         "filtering": filters.is_bound and filters.filtering(),
         "period": period,
+        "default_period": DEFAULT_PERIOD,
+        "share_query": _share_query(scope),
         "data": data,
         "charts": _charts(data, workspace.currency),
         **_headline(data, period, workspace.currency),
@@ -112,6 +115,16 @@ def render_dashboard(
     return _page(
         request, workspace=workspace, membership=membership, shared=shared, context=context
     )
+
+
+def _share_query(scope: Scope) -> str:
+    """The Share button hands the scope on view to the new link's form."""
+    params = {}
+    if scope.team is not None:
+        params["team"] = scope.team.pk
+    if scope.objective is not None:
+        params["objective"] = scope.objective.pk
+    return f"?{urlencode(params)}" if params else ""
 
 
 def _page(

@@ -1,6 +1,6 @@
 /* PM Value: the value dashboard's charts. Each [data-dashboard-chart] element is drawn from
-   the JSON of the json_script tag its data-source names; the page redraws them when htmx
-   swaps the dashboard after a filter changes. No inline scripts: CSP-friendly.
+   the JSON of the json_script tag its data-source names, and drawn again when a filter
+   swaps the dashboard's body in place. No inline scripts: CSP-friendly.
 
    Every chart also reads without colour (text on bars and lines, marker shapes, patterns,
    order) and on a narrow screen (responsive, legends below the plot). */
@@ -56,20 +56,44 @@
     return base;
   }
 
-  function rowsHeight(count) {
-    return Math.max(220, 90 + count * 34);
+  function rowsHeight(count, narrow) {
+    return Math.max(220, 90 + count * (narrow ? 52 : 34));
+  }
+
+  // Horizontal bar charts name their rows on the axis; on a narrow screen the names would
+  // squeeze the bars to nothing, so each name goes above its bar across the full width.
+  function rowNames(names, size, narrow, shift) {
+    if (!narrow) {
+      return {
+        axis: { tickvals: names.map(function (_, n) { return n; }),
+                ticktext: names.map(function (t) { return shorten(t, size); }) },
+        annotations: []
+      };
+    }
+    return {
+      axis: { showticklabels: false },
+      annotations: names.map(function (name, n) {
+        return { xref: "paper", x: 0, xanchor: "left", yref: "y", y: n, yshift: shift || 17, showarrow: false,
+                 text: shorten(name, 48).replace(/</g, "&lt;"), font: { size: 11, color: INK } };
+      })
+    };
+  }
+
+  function merge(target, extra) {
+    Object.keys(extra).forEach(function (key) { target[key] = extra[key]; });
+    return target;
   }
 
   // 1. Cumulative realized value by objective: steps on release days, the total written at
   // the end of each line, a dash style and a marker shape per line.
-  function valueOverTime(data) {
+  function valueOverTime(data, narrow) {
     var format = money(data.currency);
     var traces = data.series.map(function (s, n) {
       var colour = PALETTE[n % PALETTE.length];
       return {
         type: "scatter",
         mode: "lines+markers",
-        name: s.name + " — " + s.total,
+        name: shorten(s.name, narrow ? 30 : 60) + " — " + s.total,
         x: s.x,
         y: s.y,
         line: { shape: "hv", color: colour, width: 2.5, dash: DASHES[n % DASHES.length] },
@@ -91,14 +115,14 @@
       hovermode: "closest",
       xaxis: axis({ type: "date", range: data.start ? [data.start, data.end] : undefined }),
       yaxis: axis({ tickformat: "~s", tickprefix: format.tickprefix, ticksuffix: format.ticksuffix, rangemode: "tozero" }),
-      annotations: annotations.length <= 4 ? annotations : []
+      annotations: annotations.length <= 4 && !narrow ? annotations : []
     });
     return { data: traces, layout: layout };
   }
 
   // 2. Expected (hatched) and realized (solid) value per measured initiative, the first on
   // top; the realized bar says the realization in words.
-  function expectedVsRealized(data) {
+  function expectedVsRealized(data, narrow) {
     var format = money(data.currency);
     var rows = data.titles.map(function (_, n) { return n; });
     var hover = data.titles.map(function (t) { return t.replace(/</g, "&lt;"); });
@@ -116,15 +140,16 @@
         customdata: hover, hovertemplate: "<b>%{customdata}</b><br>Realized: %{text}<extra></extra>"
       }
     ];
+    var names = rowNames(data.titles, 30, narrow, 34);
+    var high = Math.max.apply(null, [0].concat(data.expected, data.realized).filter(function (v) { return v !== null; }));
     var layout = baseLayout({
-      height: rowsHeight(rows.length * 1.6),
+      height: rowsHeight(rows.length * (narrow ? 1.9 : 1.6), narrow),
       barmode: "group",
-      bargap: 0.25,
-      xaxis: axis({ tickformat: "~s", tickprefix: format.tickprefix, ticksuffix: format.ticksuffix }),
-      yaxis: axis({
-        tickvals: rows, ticktext: data.titles.map(function (t) { return shorten(t, 30); }),
-        autorange: "reversed", gridcolor: "rgba(0,0,0,0)"
-      }),
+      bargap: narrow ? 0.45 : 0.25,
+      xaxis: axis({ tickformat: "~s", tickprefix: format.tickprefix, ticksuffix: format.ticksuffix,
+                    range: [0, high * (narrow ? 1.45 : 1.25) || 1] }),
+      yaxis: axis(merge({ autorange: "reversed", gridcolor: "rgba(0,0,0,0)" }, names.axis)),
+      annotations: names.annotations,
       legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom" },
       margin: { l: 16, r: 16, t: 28, b: 16 }
     });
@@ -197,7 +222,7 @@
           : "<b>%{label}</b><br>%{percentRoot:.0%} of the effort";
       }),
       textfont: { color: "#ffffff" },
-      pathbar: { visible: true, textfont: { size: 12 } },
+      pathbar: { visible: true, textfont: { size: 12, color: INK } },
       tiling: { pad: 2 },
       hovertemplate: kinds.map(function (kind) {
         return kind === "initiative" || kind === "more"
@@ -212,7 +237,7 @@
 
   // 5. Key-result progress: a bar per key result, coloured and labelled by pace, with a
   // tick where it should be by now.
-  function keyResults(data) {
+  function keyResults(data, narrow) {
     var rows = data.labels.map(function (_, n) { return n; });
     var hover = data.labels.map(function (t) { return t.replace(/</g, "&lt;"); });
     var high = Math.max.apply(null, [110].concat(data.progress, data.expected));
@@ -231,12 +256,13 @@
         customdata: hover, hovertemplate: "<b>%{customdata}</b><br>Expected by now: %{x:.0f}%<extra></extra>"
       }
     ];
+    var names = rowNames(data.labels, 34, narrow);
     var layout = baseLayout({
-      height: rowsHeight(rows.length),
-      bargap: 0.35,
-      xaxis: axis({ ticksuffix: "%", range: [low - 5, high + 40] }),
-      yaxis: axis({ tickvals: rows, ticktext: data.labels.map(function (t) { return shorten(t, 34); }),
-                    autorange: "reversed", gridcolor: "rgba(0,0,0,0)" }),
+      height: rowsHeight(rows.length, narrow),
+      bargap: narrow ? 0.5 : 0.35,
+      xaxis: axis({ ticksuffix: "%", range: [low - 5, high + (narrow ? 75 : 40)] }),
+      yaxis: axis(merge({ autorange: "reversed", gridcolor: "rgba(0,0,0,0)" }, names.axis)),
+      annotations: names.annotations,
       legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom" },
       margin: { l: 16, r: 16, t: 28, b: 16 }
     });
@@ -245,7 +271,7 @@
 
   // 6. Median realization per team or owner, with the number of measured initiatives, and
   // the 100% line where bets came true as expected.
-  function calibration(data) {
+  function calibration(data, narrow) {
     var rows = data.names.map(function (_, n) { return n; });
     var high = Math.max.apply(null, [120].concat(data.median));
     var trace = {
@@ -256,17 +282,17 @@
                 line: { color: "#475569", width: 1 } },
       customdata: data.names, hovertemplate: "<b>%{customdata}</b><br>%{text}<extra></extra>"
     };
+    var names = rowNames(data.names, 26, narrow);
     var layout = baseLayout({
-      height: rowsHeight(rows.length),
+      height: rowsHeight(rows.length, narrow),
       showlegend: false,
-      bargap: 0.35,
-      xaxis: axis({ ticksuffix: "%", range: [Math.min(0, Math.min.apply(null, data.median)) - 5, high + 45] }),
-      yaxis: axis({ tickvals: rows, ticktext: data.names.map(function (t) { return shorten(t, 26); }),
-                    autorange: "reversed", gridcolor: "rgba(0,0,0,0)" }),
+      bargap: narrow ? 0.5 : 0.35,
+      xaxis: axis({ ticksuffix: "%", range: [Math.min(0, Math.min.apply(null, data.median)) - 5, high + (narrow ? 80 : 45)] }),
+      yaxis: axis(merge({ autorange: "reversed", gridcolor: "rgba(0,0,0,0)" }, names.axis)),
       shapes: [{ type: "line", xref: "x", x0: 100, x1: 100, yref: "paper", y0: 0, y1: 1,
                  line: { color: INK, width: 1.5, dash: "dash" } }],
       annotations: [{ xref: "x", x: 100, yref: "paper", y: 1, yanchor: "bottom", showarrow: false,
-                      text: "100% = as expected", font: { size: 11, color: INK } }],
+                      text: "100% = as expected", font: { size: 11, color: INK } }].concat(names.annotations),
       margin: { l: 16, r: 16, t: 24, b: 16 }
     });
     return { data: [trace], layout: layout };
@@ -286,7 +312,8 @@
     var build = KINDS[element.getAttribute("data-dashboard-chart")];
     if (!source || !build || typeof window.Plotly === "undefined") { return; }
     element.setAttribute("data-chart-drawn", "true");
-    var figure = build(JSON.parse(source.textContent));
+    var narrow = element.clientWidth < 560;
+    var figure = build(JSON.parse(source.textContent), narrow);
     window.Plotly.newPlot(element, figure.data, figure.layout, {
       displaylogo: false,
       responsive: true,
@@ -299,10 +326,50 @@
     Array.prototype.forEach.call(waiting, draw);
   }
 
+  // The filters swap #dashboard-body in place. Not through htmx: with allowScriptTags off
+  // (our CSP), htmx drops every <script> of swapped content, the json_script data too. The
+  // form still works without JavaScript (a plain GET).
+  var pending = null;
+
+  function swapBody(url, push) {
+    if (pending) { pending.abort(); }
+    pending = new AbortController();
+    var body = document.getElementById("dashboard-body");
+    if (body) { body.setAttribute("aria-busy", "true"); }
+    return fetch(url, {
+      headers: { "HX-Request": "true", "HX-Target": "dashboard-body" },
+      credentials: "same-origin",
+      signal: pending.signal
+    }).then(function (response) {
+      return response.text();
+    }).then(function (text) {
+      var parsed = new DOMParser().parseFromString(text, "text/html");
+      var fresh = parsed.getElementById("dashboard-body");
+      var current = document.getElementById("dashboard-body");
+      if (!fresh || !current) { window.location.assign(url); return; }
+      current.replaceWith(document.importNode(fresh, true));
+      if (push) { window.history.pushState({ dashboard: true }, "", url); }
+      drawAll();
+    }).catch(function (error) {
+      if (error.name !== "AbortError") { window.location.assign(url); }
+    });
+  }
+
+  function formUrl(form) {
+    var query = new URLSearchParams(new FormData(form)).toString();
+    return form.getAttribute("action") + (query ? "?" + query : "");
+  }
+
   function start() {
     drawAll();
-    // A filter swaps #dashboard-body (htmx): draw the charts it brought.
-    document.body.addEventListener("htmx:afterSettle", drawAll);
+    var form = document.querySelector("[data-dashboard-filters]");
+    if (!form || typeof window.fetch === "undefined") { return; }
+    form.addEventListener("change", function () { swapBody(formUrl(form), true); });
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      swapBody(formUrl(form), true);
+    });
+    window.addEventListener("popstate", function () { window.location.reload(); });
   }
 
   if (document.readyState === "loading") {

@@ -67,6 +67,10 @@ CHARTS = (
 
 @pytest.fixture
 def portfolio(workspace: Workspace, editor: Membership) -> dict[str, Any]:
+    return hand_computed_portfolio(workspace, owner=editor.user)
+
+
+def hand_computed_portfolio(workspace: Workspace, *, owner: User) -> dict[str, Any]:
     """Given, with today T in the workspace (DESIGN.md §3 by hand):
 
     Objectives: Company ⊃ Growth, and Retention (all active). Teams Alpha and Beta.
@@ -74,12 +78,12 @@ def portfolio(workspace: Workspace, editor: Membership) -> dict[str, Any]:
 
     A  Alpha, measured, released T−100 (window 90): M is 1 a day in the 90 days before and
        2 a day in the 90 after → change 90, realized 900 EUR; expected 100 → 1,000 EUR,
-       realization 90 %. Aligned to Growth, weight 100. Owner: the editor.
+       realization 90 %. Aligned to Growth, weight 100. Owner: `owner`.
     B  Beta, released T−20 (measuring, L = 20): N is 10 a day in the 20 days before, 15
        after → change 100, realized 300 EUR; expected 200 → 600 EUR. Retention, weight 60.
     C  Alpha, measured, released T−400 (outside the last 12 months): N 10 → 12 a day over
        90 days → change 180, realized 540 EUR; expected 100 → 300 EUR, realization 180 %.
-       Aligned to nothing. Owner: the editor.
+       Aligned to nothing. Owner: `owner`.
     D  Alpha, committed, 6 weeks, aligned to Growth; expects +50 M at 80 % → 400 EUR
        risk-adjusted.
     E  Beta, in delivery, tactical, 2 weeks, aligned to nothing; expects +100 N at 50 %
@@ -99,7 +103,6 @@ def portfolio(workspace: Workspace, editor: Membership) -> dict[str, Any]:
     level = MetricFactory.create(
         workspace=workspace, key="l", name="Weekly active teams", aggregation="last", unit="teams"
     )
-    owner = editor.user
 
     released_a = today - timedelta(days=100)
     measure(m, {released_a - timedelta(days=d): "1" for d in range(90)})
