@@ -5,7 +5,7 @@ For 10,000 initiatives (DESIGN.md §7): p50/p95 in ms and SQL queries per reques
 (ii) the API list `initiatives/?limit=50` and (iii) the browser list page over HTTP on a
 real gunicorn server, (iv) `initiatives/{id}/impact/` over HTTP and (v) `impacts_for` in
 process for a measured initiative with three expected impacts; next to the same
-computations as raw SQL on a psycopg2 cursor (the page of 50 in value-density order with
+computations as raw SQL on a psycopg2 cursor (the page of 50 in stored value-density order with
 the window aggregates of all its impacts; the window aggregates of one initiative's
 impacts), whose figures are checked equal to the selectors' once before timing. The
 paths compared are timed in turn, round after round, so they share the machine's load.
@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +80,7 @@ from strategy.services import workspace_today  # noqa: E402
 PAGE = 50
 LATENCY_TARGET_MS = 300
 HUNDRED = Decimal(100)
+SIX_PLACES = Decimal("0.000001")
 
 # --- the same computations as raw SQL --------------------------------------------------------
 
@@ -120,32 +121,24 @@ LEFT JOIN LATERAL (
     ORDER BY x.observed_on DESC LIMIT 1
 ) la ON TRUE
 """
-# The first page in value-density order (Σ risk-adjusted value / effort, unknown last, ties
-# by id), every column of the initiatives, and the figures of all its impacts: one
-# statement. The risk-adjusted sums come from one join and GROUP BY over the workspace.
+# The first page in value-density order (unknown last, highest first, ties by id) on the
+# stored value_density and its index initiative_density_order, as the selectors sort, every
+# column of the initiatives, and the figures of all its impacts: one statement. The stored
+# density is checked against one computed from the impacts' rows (check_same_figures).
 LIST_PAGE_SQL = f"""
-WITH risk AS (
-    SELECT pe.initiative_id,
-           SUM(pe.expected_change * pm.value_per_unit * pe.confidence / 100) AS s
-    FROM initiatives_expectedimpact pe
-    JOIN strategy_metric pm ON pm.id = pe.metric_id
-    JOIN initiatives_initiative pi ON pi.id = pe.initiative_id
-    WHERE pi.workspace_id = %(workspace)s AND pm.value_per_unit IS NOT NULL
-    GROUP BY pe.initiative_id
-), page AS (
-    SELECT p.*, CASE WHEN p.effort_weeks > 0 THEN risk.s / p.effort_weeks END AS density
+WITH page AS (
+    SELECT p.*
     FROM initiatives_initiative p
-    LEFT JOIN risk ON risk.initiative_id = p.id
     WHERE p.workspace_id = %(workspace)s
-    ORDER BY density DESC NULLS LAST, p.id
+    ORDER BY p.value_density IS NULL, p.value_density DESC, p.id
     LIMIT %(limit)s
 )
-SELECT page.id, page.effort_weeks, page.density, {IMPACT_COLUMNS}, page.*
+SELECT page.id, page.effort_weeks, page.value_density, {IMPACT_COLUMNS}, page.*
 FROM page
 JOIN initiatives_initiative i ON i.id = page.id
 LEFT JOIN initiatives_expectedimpact e ON e.initiative_id = page.id
 {IMPACT_JOINS.replace("JOIN strategy_metric m", "LEFT JOIN strategy_metric m", 1)}
-ORDER BY page.density DESC NULLS LAST, page.id, e.id
+ORDER BY page.value_density IS NULL, page.value_density DESC, page.id, e.id
 """  # noqa: S608 - constant SQL, values are parameters
 ONE_INITIATIVE_SQL = f"""
 SELECT {IMPACT_COLUMNS}
@@ -209,6 +202,11 @@ def raw_impact(row: tuple[Any, ...]) -> RawImpact:
     return RawImpact(impact_id, expected_value, risk_adjusted, realized_change, realized_value)
 
 
+def six_places(value: Decimal | None) -> Decimal | None:
+    """A figure as the priority columns store it (initiatives_reprice)."""
+    return None if value is None else value.quantize(SIX_PLACES, rounding=ROUND_HALF_EVEN)
+
+
 def total(values: list[Decimal | None]) -> Decimal | None:
     known = [v for v in values if v is not None]
     return sum(known, Decimal(0)) if known else None
@@ -219,25 +217,27 @@ class RawListRow:
     id: int
     risk_adjusted_value: Decimal | None
     realized_value: Decimal | None
-    value_density: Decimal | None
+    value_density: Decimal | None  # stored, as the page is sorted
+    computed_density: Decimal | None  # Σ risk-adjusted value / effort of the impacts' rows
 
 
 def raw_list_page(cursor: Any, workspace: Workspace, today: date) -> list[RawListRow]:
     cursor.execute(LIST_PAGE_SQL, {"workspace": workspace.pk, "today": today, "limit": PAGE})
-    page: dict[int, tuple[Decimal | None, list[RawImpact]]] = {}
+    page: dict[int, tuple[Decimal | None, Decimal | None, list[RawImpact]]] = {}
     for row in cursor.fetchall():
-        initiative_id, effort = row[0], row[1]
-        impacts = page.setdefault(initiative_id, (effort, []))[1]
+        initiative_id, effort, density = row[0], row[1], row[2]
+        impacts = page.setdefault(initiative_id, (effort, density, []))[2]
         if row[4] is not None:  # an impact (the LEFT JOIN gives None for none)
             impacts.append(raw_impact(row[3:19]))
     out = []
-    for initiative_id, (effort, impacts) in page.items():
+    for initiative_id, (effort, density, impacts) in page.items():
         risk_adjusted = total([f.risk_adjusted_value for f in impacts])
         out.append(
             RawListRow(
                 initiative_id,
                 risk_adjusted,
                 total([f.realized_value for f in impacts]),
+                density,
                 None if risk_adjusted is None or not effort else risk_adjusted / effort,
             )
         )
@@ -276,6 +276,10 @@ def check_same_figures(raw: Any, workspace: Workspace, initiative: Initiative, t
     raws = [(r.id, r.risk_adjusted_value, r.realized_value, r.value_density) for r in theirs]
     if mine != raws:
         raise SystemExit(f"The list page differs from raw SQL:\n{mine[:3]}\n{raws[:3]}")
+    # Both sides read the stored density: it must be the one the impacts' rows give.
+    stale = [r for r in theirs if r.value_density != six_places(r.computed_density)]
+    if stale:
+        raise SystemExit(f"Stored value densities differ from the impacts': {stale[:3]}")
     figures = selector_one(initiative, today)
     raw_figures = raw_one(raw, initiative, today)
     pairs = list(zip(figures, raw_figures, strict=True))
@@ -289,8 +293,8 @@ def check_same_figures(raw: Any, workspace: Workspace, initiative: Initiative, t
             raise SystemExit(f"Impact {r.id} differs from raw SQL: {f} {r}")
     realized = initiative_totals(figures).realized_value
     return (
-        f"{len(mine)} rows (risk-adjusted, realized, density) and {len(pairs)} impacts "
-        f"equal; realized {realized:,.2f}"
+        f"{len(mine)} rows (risk-adjusted, realized, stored density = computed) and "
+        f"{len(pairs)} impacts equal; realized {realized:,.2f}"
         if realized is not None
         else f"{len(mine)} rows and {len(pairs)} impacts equal"
     )
@@ -479,7 +483,8 @@ def list_rows_of(
         ratio_row("    ratio selectors / raw SQL", times["selector"], raw_page),
     ]
     # PostgreSQL compiles a plan whose estimated cost passes jit_above_cost (100,000) to
-    # machine code first; the correlated risk-adjusted subquery over every initiative does.
+    # machine code first; the correlated risk-adjusted subquery over every initiative did,
+    # before the density was stored. Kept to show that no list plan needs it any more.
     with connection.cursor() as cursor:
         cursor.execute("SET jit = off")
         try:
