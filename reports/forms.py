@@ -40,6 +40,11 @@ class DashboardFilterForm(forms.Form):
 
     def __init__(self, *args: Any, workspace: Workspace, scoped: bool = True, **kwargs: Any):
         """`scoped=False`: the period only (a shared page, whose scope is the link's)."""
+        if args and args[0] is not None and not args[0].get("period"):
+            # An address without a period shows the default one, and its select says so.
+            data = args[0].copy()
+            data["period"] = DEFAULT_PERIOD
+            args = (data, *args[1:])
         super().__init__(*args, **kwargs)
         self.workspace = workspace
         self._teams: dict[str, Team] = {}

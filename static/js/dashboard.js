@@ -148,7 +148,7 @@
       bargap: narrow ? 0.45 : 0.25,
       xaxis: axis({ tickformat: "~s", tickprefix: format.tickprefix, ticksuffix: format.ticksuffix,
                     range: [0, high * (narrow ? 1.45 : 1.25) || 1] }),
-      yaxis: axis(merge({ autorange: "reversed", gridcolor: "rgba(0,0,0,0)" }, names.axis)),
+      yaxis: axis(merge({ autorange: "reversed", gridcolor: "rgba(0,0,0,0)", zeroline: false }, names.axis)),
       annotations: names.annotations,
       legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom" },
       margin: { l: 16, r: 16, t: 28, b: 16 }
@@ -261,7 +261,7 @@
       height: rowsHeight(rows.length, narrow),
       bargap: narrow ? 0.5 : 0.35,
       xaxis: axis({ ticksuffix: "%", range: [low - 5, high + (narrow ? 75 : 40)] }),
-      yaxis: axis(merge({ autorange: "reversed", gridcolor: "rgba(0,0,0,0)" }, names.axis)),
+      yaxis: axis(merge({ autorange: "reversed", gridcolor: "rgba(0,0,0,0)", zeroline: false }, names.axis)),
       annotations: names.annotations,
       legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom" },
       margin: { l: 16, r: 16, t: 28, b: 16 }
@@ -288,7 +288,7 @@
       showlegend: false,
       bargap: narrow ? 0.5 : 0.35,
       xaxis: axis({ ticksuffix: "%", range: [Math.min(0, Math.min.apply(null, data.median)) - 5, high + (narrow ? 80 : 45)] }),
-      yaxis: axis(merge({ autorange: "reversed", gridcolor: "rgba(0,0,0,0)" }, names.axis)),
+      yaxis: axis(merge({ autorange: "reversed", gridcolor: "rgba(0,0,0,0)", zeroline: false }, names.axis)),
       shapes: [{ type: "line", xref: "x", x0: 100, x1: 100, yref: "paper", y0: 0, y1: 1,
                  line: { color: INK, width: 1.5, dash: "dash" } }],
       annotations: [{ xref: "x", x: 100, yref: "paper", y: 1, yanchor: "bottom", showarrow: false,

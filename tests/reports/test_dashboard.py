@@ -313,6 +313,7 @@ class TestFigures:
             "risk-adjusted in the pipeline."
         )
         assert "team Alpha" in response.content.decode()
+        assert '<option value="last_12_months" selected>' in response.content.decode()
         assert [g["status"] for g in chart(response, "portfolio")["groups"]] == ["committed"]
 
         # All time brings C (540) in, measured, aligned to nothing
