@@ -96,8 +96,10 @@ class ShareLink(models.Model):
 
 
 class MetricDataVersion(models.Model):
-    """How often a metric's measurements changed. A trigger on the measurements table adds
-    one on every insert, update or delete (PostgreSQL, migration 0002), whoever writes."""
+    """The version of a metric's measurements: triggers on the measurements table set a new
+    one on every insert, update or delete (PostgreSQL, migrations 0002 and 0003), whoever
+    writes. Numbers come from one sequence, so a version is never seen twice, even after
+    a rollback."""
 
     metric_id = models.BigIntegerField(primary_key=True)
     version = models.BigIntegerField(default=0)
@@ -126,3 +128,17 @@ class ImpactWindow(models.Model):
 
     def __str__(self) -> str:
         return f"impact {self.impact_id}: {self.span} days around {self.released_on}"
+
+
+class ValueDataVersion(models.Model):
+    """The version of everything a workspace's realized figures are computed from: its
+    measurements, its metrics' aggregation, direction and value per unit, its expected
+    impacts, and its initiatives' release days and measurement windows. Triggers set a new
+    one from the same sequence on every change of those (PostgreSQL, migration 0003), so
+    figures computed at one version are the figures as long as it is current."""
+
+    workspace_id = models.BigIntegerField(primary_key=True)
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"workspace {self.workspace_id} at version {self.version}"

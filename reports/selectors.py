@@ -22,7 +22,8 @@ from django.db.models import Count, Exists, OuterRef, QuerySet, Sum
 
 from accounts.models import Team, Workspace
 from initiatives.models import Alignment, ExpectedImpact, Idea, IdeaStatus, Initiative, Status
-from initiatives.selectors import HUNDRED, ImpactTotals, impacts_for, initiative_totals
+from initiatives.selectors import HUNDRED, ImpactTotals
+from reports.realized import Shipped, shipped_totals, totals_by_id
 from strategy.models import KeyResult, Objective, ObjectiveStatus
 from strategy.selectors import KeyResultFigures, key_results_with_figures
 
@@ -74,17 +75,13 @@ def scoped_initiatives(
 def realized_totals(
     initiatives: QuerySet[Initiative], *, as_of: date
 ) -> dict[int, tuple[Initiative, ImpactTotals]]:
-    """The totals (§3) of the initiatives of the queryset released on or before `as_of`,
-    by id: two queries. The others have realized nothing as of that day."""
-    released = list(
-        initiatives.filter(released_on__isnull=False, released_on__lte=as_of).select_related(
-            "owner", "team"
-        )
-    )
-    impacts = impacts_for(initiatives=released, today=as_of)
-    return {
-        i.pk: (i, initiative_totals([figures for _, figures in impacts[i.pk]])) for i in released
-    }
+    """The totals (§3) of the initiatives of the queryset (of one workspace) released on or
+    before `as_of`, by id, with the initiatives (their owner and team not loaded): two
+    queries. The others have realized nothing as of that day. The totals are those of
+    impacts_for, kept between reads (reports.realized)."""
+    released = list(initiatives.filter(released_on__isnull=False, released_on__lte=as_of))
+    totals = totals_by_id(initiatives, released, as_of=as_of)
+    return {i.pk: (i, totals[i.pk]) for i in released}
 
 
 def _sum(values: Iterable[Decimal | None]) -> Decimal | None:
@@ -129,7 +126,7 @@ class ValueSummary:
 
 
 def value_summary(*, workspace: Workspace, as_of: date, scope: Scope = Scope()) -> ValueSummary:
-    """The portfolio figures of §3: six queries."""
+    """The portfolio figures of §3: six queries (five on PostgreSQL)."""
     subtree = (
         objective_subtree_ids(workspace=workspace, root_id=scope.objective.pk)
         if scope.objective is not None
@@ -173,13 +170,11 @@ def value_summary(*, workspace: Workspace, as_of: date, scope: Scope = Scope()) 
         if per_unit is not None
     )
 
-    shipped = realized_totals(initiatives.filter(status__in=SHIPPED), as_of=as_of)
-    realized = [totals.realized_value for _, totals in shipped.values()]
-    measured = [
-        (initiative, totals.realization)
-        for initiative, totals in shipped.values()
-        if initiative.status == Status.MEASURED
-    ]
+    shipped = shipped_totals(
+        initiatives.filter(status__in=SHIPPED), workspace_id=workspace.pk, as_of=as_of
+    ).values()
+    realized = [s.totals.realized_value for s in shipped]
+    measured: list[Shipped] = [s for s in shipped if s.status == Status.MEASURED]
     declined_ideas = (
         Idea.objects.filter(workspace=workspace, status=IdeaStatus.DECLINED).count()
         if scope == Scope()
@@ -196,12 +191,12 @@ def value_summary(*, workspace: Workspace, as_of: date, scope: Scope = Scope()) 
         realized_value=_sum(realized),
         realized_initiatives=sum(1 for v in realized if v is not None),
         calibration_by_owner=_calibration(
-            (i.owner_id, i.owner.display_name if i.owner else "", r)
-            for i, r in measured
-            if i.owner_id is not None
+            (s.owner_id, s.owner_name, s.totals.realization)
+            for s in measured
+            if s.owner_id is not None
         ),
         calibration_by_team=_calibration(
-            (i.team_id, i.team.name if i.team else "", r) for i, r in measured if i.team_id
+            (s.team_id, s.team_name, s.totals.realization) for s in measured if s.team_id
         ),
         declined_initiatives=counts[Status.DECLINED],
         declined_ideas=declined_ideas,
@@ -249,7 +244,8 @@ def objectives_value(
     """Every objective (of the scope's subtree) with the value delivered to it and its
     descendants, `value_delivered(o) = Σ a.weight/100 × realized_value(a.initiative)` over
     the alignments to o or a descendant (§3), its key results with progress and pace, and
-    the initiatives aligned to it; parents before children. Five queries."""
+    the initiatives aligned to it; parents before children. Five queries (four on
+    PostgreSQL)."""
     objectives = list(Objective.objects.filter(workspace=workspace).order_by("title", "pk"))
     if scope.objective is not None:
         keep = objective_subtree_ids(workspace=workspace, root_id=scope.objective.pk)
@@ -264,15 +260,16 @@ def objectives_value(
     rows = list(
         alignments.order_by("initiative_id").values_list("objective_id", "initiative_id", "weight")
     )
-    aligned_ids = {initiative_id for _, initiative_id, _ in rows}
-    realized = realized_totals(
-        Initiative.objects.filter(workspace=workspace, pk__in=aligned_ids), as_of=as_of
+    realized = shipped_totals(
+        Initiative.objects.filter(workspace=workspace, pk__in=alignments.values("initiative_id")),
+        workspace_id=workspace.pk,
+        as_of=as_of,
     )
     own: dict[int, list[Decimal | None]] = defaultdict(list)
     for objective_id, initiative_id, weight in rows:
         nodes[objective_id].initiative_ids.append(initiative_id)
         if initiative_id in realized:
-            value = realized[initiative_id][1].realized_value
+            value = realized[initiative_id].totals.realized_value
             own[objective_id].append(None if value is None else value * weight / HUNDRED)
 
     for kr, figures in key_results_with_figures(
