@@ -264,3 +264,7 @@ FOREIGN_BODIES = [
         },
     ),
 ]
+
+# Pages a viewer may POST to (the "contribute" scope: ideas and votes); every other
+# action page answers a viewer's POST with 403 (or 405 where it takes no POST).
+VIEWER_POSTS = {"ideas:vote"}

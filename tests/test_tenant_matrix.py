@@ -43,6 +43,7 @@ from tests.tenant_matrix_data import (
     MODELS,
     USER_API_ROUTES,
     VIEWER_PAGES,
+    VIEWER_POSTS,
     ForeignBody,
 )
 
@@ -492,8 +493,9 @@ def _state(row: Model | None) -> dict[str, Any] | None:
 def test_page_cell(world: World, db: None, route: Route) -> None:
     """Given a page of the acme workspace: an outsider gets what a workspace that does not
     exist gets, 404 (or 405 from a page that takes only POST, whatever the workspace),
-    anonymous is sent to log in, a viewer reads the read pages and is refused the others, an admin
-    opens every GET page; none shows a row of globex."""
+    anonymous is sent to log in, a viewer reads the read pages and is refused the others
+    (GET and POST, but for the contribute pages), an admin opens every GET page; none
+    shows a row of globex."""
     url = _url(world, route)
 
     outsider = Client()
@@ -517,6 +519,11 @@ def test_page_cell(world: World, db: None, route: Route) -> None:
         assert MARK not in response.content.decode(), f"GET {url} shows a row of globex"
     else:
         assert response.status_code in (403, 405), f"GET {url} as viewer: {response.status_code}"
+        got = viewer.post(url).status_code
+        if route.name in VIEWER_POSTS:
+            assert got < 400, f"POST {url} as viewer: {got}"
+        else:
+            assert got in (403, 405), f"POST {url} as viewer: expected 403, got {got}"
 
     admin = Client()
     admin.force_login(world.members["admin"].user)
@@ -529,3 +536,12 @@ def test_the_walk_finds_the_pages() -> None:
     names = {route.name for route in PAGES}
     assert names >= VIEWER_PAGES, VIEWER_PAGES - names
     assert len(PAGES) >= 30
+
+
+def test_a_route_the_matrix_cannot_fill_fails_by_name(world: World, db: None) -> None:
+    """Given a new route with a URL keyword the tables do not know, the matrix fails and
+    names it (rather than skipping the route)."""
+    route = Route("api/v1/workspaces/<slug>/widgets/<widget_id>/", "widget", None, ("widget_id",))
+
+    with pytest.raises(pytest.fail.Exception, match="widget_id"):
+        _fill(world, route)
