@@ -266,7 +266,6 @@ _kept: OrderedDict[tuple[int, date], _Kept] = OrderedDict()
 _kept_lock = threading.Lock()
 
 _TABLES = {
-    "initiative": Initiative._meta.db_table,
     "impact": ExpectedImpact._meta.db_table,
     "metric": Metric._meta.db_table,
     "measurement": Measurement._meta.db_table,
@@ -280,23 +279,23 @@ _WINDOW_COLUMNS = (
     "impact_id, metric_id, released_on, span, aggregation, version, "
     "before_value, after_value, before_count, after_count"
 )
-# Parameters: the workspace, as_of, the kept version, the kept ids, then those of {chosen}
-# (the ids of the caller's initiatives released by as_of). JIT is off: the plan's estimate
-# counts the subqueries of every impact, kept or not, and compiling it took a second.
+# {chosen}: the caller's initiatives released by as_of, their columns that the figures
+# read. Parameters: the workspace, those of {chosen}, as_of, the kept version and ids. JIT
+# is off: the plan's estimate counts the subqueries of every impact, kept or not, and
+# compiling it took a second.
 _SQL = """
 SET LOCAL jit = off;
 WITH current AS MATERIALIZED (
     SELECT COALESCE(MAX(version), 0) AS version FROM {value_version} WHERE workspace_id = %s
 ),
+chosen(id, status, owner_id, team_id, released_on, window_days) AS MATERIALIZED ({chosen}),
 scope AS MATERIALIZED (
-    SELECT i.id, i.status, i.owner_id, i.team_id, i.released_on,
-           i.measurement_window_days AS window_days,
-           LEAST(i.measurement_window_days, %s::date - i.released_on) AS span,
+    SELECT i.id, i.status, i.owner_id, i.team_id, i.released_on, i.window_days,
+           LEAST(i.window_days, %s::date - i.released_on) AS span,
            current.version, current.version <> %s OR k.id IS NULL AS todo
-    FROM {initiative} i
+    FROM chosen i
     CROSS JOIN current
     LEFT JOIN unnest(%s::bigint[]) AS k(id) ON k.id = i.id
-    WHERE i.id IN ({chosen})
 ),
 impacts AS MATERIALIZED (
     SELECT s.id AS initiative_id, s.released_on, s.span, e.id AS impact_id, e.metric_id,
@@ -380,14 +379,17 @@ def _from_postgresql(
         if kept is not None:
             _kept.move_to_end(key)
     known = list(kept.totals) if kept is not None else []
+    columns = released.order_by().values_list(
+        "pk", "status", "owner_id", "team_id", "released_on", "measurement_window_days"
+    )
     try:
-        chosen, chosen_params = released.order_by().values("pk").query.sql_with_params()
+        chosen, chosen_params = columns.query.sql_with_params()
     except EmptyResultSet:  # a filter no row can pass, such as `pk__in=[]`
         return {}
     sql = _SQL.format(chosen=chosen, window_columns=_WINDOW_COLUMNS, **_TABLES)
-    params: list[Any] = [workspace_id, as_of, kept.version if kept is not None else -1, known]
+    kept_version = kept.version if kept is not None else -1
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *chosen_params])
+        cursor.execute(sql, [workspace_id, *chosen_params, as_of, kept_version, known])
         rows: list[tuple[Any, ...]] = cursor.fetchall()
     if not rows:
         return {}

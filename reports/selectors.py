@@ -143,29 +143,31 @@ def value_summary(*, workspace: Workspace, as_of: date, scope: Scope = Scope()) 
         counts[row["status"]] = row["n"]
         efforts[row["status"]] = row["e"] or Decimal(0)
 
-    # Committed and in-delivery work, one row each: effort, kind, whether it serves an
-    # active objective, and its risk-adjusted expected value from its impacts.
+    # Committed and in-delivery work: its effort, the part that serves an active objective
+    # and the tactical part, summed in the database (exact sums of the efforts, as Python's
+    # are), then its risk-adjusted expected value from its impacts.
+    committed = initiatives.filter(status__in=ACTIVE_WORK)
     active_aligned = Alignment.objects.filter(
         initiative=OuterRef("pk"), objective__status=ObjectiveStatus.ACTIVE
     )
-    committed = {
-        row["pk"]: row
-        for row in initiatives.filter(status__in=ACTIVE_WORK)
-        .annotate(aligned=Exists(active_aligned))
-        .values("pk", "effort_weeks", "kind", "aligned")
-    }
-    effort = sum((r["effort_weeks"] or Decimal(0) for r in committed.values()), Decimal(0))
-    aligned_effort = sum(
-        (r["effort_weeks"] or Decimal(0) for r in committed.values() if r["aligned"]), Decimal(0)
-    )
-    tactical_effort = sum(
-        (r["effort_weeks"] or Decimal(0) for r in committed.values() if r["kind"] == "tactical"),
-        Decimal(0),
-    )
+    # By (aligned, kind), four rows at most: a FILTER (WHERE EXISTS …) would run the
+    # subquery per initiative, a GROUP BY on it hashes it once.
+    effort = aligned_effort = tactical_effort = Decimal(0)
+    for aligned, kind, part in (
+        committed.annotate(aligned=Exists(active_aligned))
+        .order_by()
+        .values("aligned", "kind")
+        .annotate(effort=Sum("effort_weeks"))
+        .values_list("aligned", "kind", "effort")
+    ):
+        part = part or Decimal(0)
+        effort += part
+        aligned_effort += part if aligned else 0
+        tactical_effort += part if kind == "tactical" else 0
     pipeline = _sum(
         change * per_unit * confidence / HUNDRED
         for change, per_unit, confidence in ExpectedImpact.objects.filter(
-            initiative_id__in=list(committed), metric__value_per_unit__isnull=False
+            initiative__in=committed.values("pk"), metric__value_per_unit__isnull=False
         ).values_list("expected_change", "metric__value_per_unit", "confidence")
         if per_unit is not None
     )
@@ -260,11 +262,12 @@ def objectives_value(
     rows = list(
         alignments.order_by("initiative_id").values_list("objective_id", "initiative_id", "weight")
     )
-    realized = shipped_totals(
-        Initiative.objects.filter(workspace=workspace, pk__in=alignments.values("initiative_id")),
-        workspace_id=workspace.pk,
-        as_of=as_of,
-    )
+    # The workspace's (or team's) released work, aligned or not: no join with the
+    # alignments to pick the aligned, and the same totals value_summary keeps.
+    released = Initiative.objects.filter(workspace=workspace)
+    if scope.team is not None:
+        released = released.filter(team=scope.team)
+    realized = shipped_totals(released, workspace_id=workspace.pk, as_of=as_of)
     own: dict[int, list[Decimal | None]] = defaultdict(list)
     for objective_id, initiative_id, weight in rows:
         nodes[objective_id].initiative_ids.append(initiative_id)
