@@ -5,6 +5,8 @@ process, e-mail to the console, DEBUG on. With DEBUG off it refuses to start wit
 SECRET_KEY and ALLOWED_HOSTS and turns on every production security setting.
 """
 
+import base64
+import hashlib
 import secrets
 from pathlib import Path
 
@@ -75,8 +77,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "pm_value.middleware.RequestSizeLimitMiddleware",
+    # First, so their headers also go with the 413 refusals of the size limit (which
+    # reads no body either) and with every other middleware's early answer.
+    "pm_value.security.ContentSecurityPolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "pm_value.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -268,6 +273,46 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 }
 
 # --- Security -----------------------------------------------------------------------------
+# The style attributes Plotly writes for the rich text of labels (<b> in a hover label:
+# style="font-weight:bold"), TAG_STYLES of its src/lib/svg_text_utils.js; the CSP allows
+# exactly these values, no other inline style (tests/test_plotly_csp.py holds the list equal
+# to the bundle's).
+PLOTLY_TEXT_STYLES = [
+    "font-size:70%",
+    "text-decoration:line-through",
+    "text-decoration:underline",
+    "font-weight:bold",
+    "font-style:italic",
+    "cursor:pointer",
+    "font-style:italic;font-weight:bold",
+]
+
+
+def _csp_hash(source: str) -> str:
+    digest = base64.b64encode(hashlib.sha256(source.encode()).digest()).decode()
+    return f"'sha256-{digest}'"
+
+
+# Content-Security-Policy (pm_value/security.py; the shape of Django 6.0's SECURE_CSP).
+# Only our own files: no inline script, no eval, no <style> element. Charts read their
+# data from json_script tags in static JS; htmx runs with allowEval and allowScriptTags
+# off (templates/base.html); Plotly's stylesheet is a file (templates/_plotly.html) and it
+# styles its SVG through the CSSOM, which CSP allows. Plotly needs no 'unsafe-eval': its
+# one `new Function` is a fallback for engines without globalThis, its one eval is in
+# the map worker loader, and no chart here is a map.
+SECURE_CSP: dict[str, list[str]] = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "style-src-attr": ["'unsafe-hashes'", *map(_csp_hash, PLOTLY_TEXT_STYLES)],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
