@@ -44,6 +44,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
@@ -397,16 +399,12 @@ def _from_postgresql(
     fresh = kept if kept is not None and kept.version == version else _Kept(version)
     out: dict[int, Shipped] = {}
     names = _Names()
-    start = 0
-    for end in range(1, len(rows) + 1):
-        if end < len(rows) and rows[end][0] == rows[start][0]:
-            continue
-        first = rows[start]
-        pk, status, owner_id, full_name, email, team_id, team_name, released_on, days = first[:9]
+    for pk, group in groupby(rows, key=itemgetter(0)):
+        first = next(group)
+        _, status, owner_id, full_name, email, team_id, team_name, released_on, days = first[:9]
         if first[10]:  # to do: no totals kept at this version
-            impacts = [row[12:] for row in rows[start:end] if row[11] is not None]
-            totals = totals_of(impacts, released_on, days, as_of)
-            fresh.totals[pk] = totals
+            impacts = [row[12:] for row in (first, *group) if row[11] is not None]
+            totals = fresh.totals[pk] = totals_of(impacts, released_on, days, as_of)
         else:
             totals = fresh.totals[pk]
         out[pk] = Shipped(
@@ -419,7 +417,6 @@ def _from_postgresql(
             released_on,
             totals,
         )
-        start = end
     with _kept_lock:
         _kept[key] = fresh
         _kept.move_to_end(key)
