@@ -43,9 +43,10 @@ typecheck: $(VENV)/.installed-dev
 pytest: $(VENV)/.installed-dev
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-## make bench: the reference scale (DESIGN.md §7) on its own PostgreSQL database, in two
-## tables: strategy (ingestion throughput, read latencies against raw SQL), then initiatives
-## (lists and impact of 10,000 initiatives against raw SQL)
+## make bench: the reference scale (DESIGN.md §7) on its own PostgreSQL database, in three
+## tables: strategy (ingestion throughput, read latencies against raw SQL), initiatives
+## (lists and impact of 10,000 initiatives against raw SQL), then value (value/summary/,
+## value/objectives/ and the dashboard under 4 concurrent clients, against raw SQL)
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/pm_value_bench
 bench: $(VENV)/.installed-base
 	$(BIN)/python bench/database.py $(BENCH_DATABASE_URL)
@@ -57,6 +58,7 @@ bench: $(VENV)/.installed-base
 	DEBUG=false SECRET_KEY=collectstatic-for-make-bench-only-not-a-secret-0123456789abcdef \
 	  ALLOWED_HOSTS=127.0.0.1 $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/initiatives.py --workspace bench
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/value.py --workspace bench
 
 ## make lock: re-pin every dependency after changing pyproject.toml
 lock: $(VENV)/.installed-dev
