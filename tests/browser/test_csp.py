@@ -1,6 +1,7 @@
 """The Content-Security-Policy holds in a real Chromium: the pages with charts (an
-initiative, a metric, the dashboard, a share link) and the API documentation work under
-it, and the browser reports no violation — no inline script, no eval, no inline style."""
+initiative, a metric, the dashboard, a share link), the API documentation and the
+administration work under it, and the browser reports no violation — no inline script,
+no eval, no inline style."""
 
 from __future__ import annotations
 
@@ -132,6 +133,16 @@ def test_the_pages_with_charts_and_the_api_docs_work_under_the_policy(
     expect(page.locator(".swagger-ui .info .title")).to_contain_text("PM Value API")
     page.locator(".swagger-ui .opblock-summary").first.click()
     expect(page.locator(".swagger-ui .opblock-body").first).to_be_visible()
+    assert violations.on_this_page() == []
+
+    # And the administration (for staff) works under the same policy
+    pm.is_staff = True
+    pm.is_superuser = True
+    pm.save(update_fields=["is_staff", "is_superuser"])
+    page.goto("/admin/accounts/workspace/")
+    expect(page.locator("#result_list")).to_contain_text("Acme Analytics")
+    page.goto(f"/admin/accounts/workspace/{workspace.pk}/change/")
+    expect(page.locator("#content-main form")).to_be_visible()
     assert violations.on_this_page() == []
 
     # And a share link opens the dashboard for someone without an account
