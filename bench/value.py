@@ -75,6 +75,7 @@ from strategy.services import measurements_ingest, workspace_today  # noqa: E402
 CLIENTS = 4
 REQUESTS_PER_CLIENT = 40
 HTTP_WARMUP = 3  # requests per client first, so that every worker has read once
+CPU_REQUESTS = 20  # one at a time, for the server CPU time per request
 IN_PROCESS_ROUNDS = 40  # selector and raw SQL from the kept windows, in turn
 WARMUP = 5
 FROM_MEASUREMENTS_ROUNDS = 12  # … and raw SQL from the measurements (up to seconds each)
@@ -491,6 +492,93 @@ def concurrent(get: Callable[[], Answer], clients: int, per_client: int) -> list
     return latencies
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User and system CPU time the process has used (Linux /proc); None once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def server_processes(port: int) -> set[int]:
+    """The gunicorn master and workers serving `port`."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
+            except OSError:
+                continue
+            if b"gunicorn" in command and f"127.0.0.1:{port}".encode() in command:
+                found.add(int(entry.name))
+    return found
+
+
+def database_processes() -> set[int]:
+    """The PostgreSQL backends connected to the bench's database, but this process's."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        )
+        return {pid for (pid,) in cursor.fetchall()}
+
+
+class CpuMeter:
+    """CPU time used by a changing set of processes since the meter started: read again
+    after every request, so a database connection that closes (CONN_MAX_AGE) or opens
+    meanwhile is counted up to its last reading, or from its start."""
+
+    def __init__(self, processes: Callable[[], set[int]]) -> None:
+        self.processes = processes
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self.read(starting=True)
+
+    def read(self, starting: bool = False) -> None:
+        for pid in self.processes():
+            used = cpu_seconds(pid)
+            if used is not None:
+                self.first.setdefault(pid, used if starting else 0.0)
+                self.last[pid] = used
+
+    def used(self) -> float:
+        return sum(self.last[pid] - self.first[pid] for pid in self.last)
+
+
+@dataclass(frozen=True)
+class CpuPerRequest:
+    app: float
+    database: float
+
+
+def cpu_per_request(get: Callable[[], Answer], port: int, requests: int) -> CpuPerRequest:
+    """Server CPU time per request, one client at a time: gunicorn's and PostgreSQL's,
+    whatever else the machine runs meanwhile (the bench's own client is not counted)."""
+    app = CpuMeter(lambda: server_processes(port))
+    database = CpuMeter(database_processes)
+    for _ in range(requests):
+        get()
+        app.read()
+        database.read()
+    return CpuPerRequest(app.used() / requests, database.used() / requests)
+
+
+def cpu_row(cpu: CpuPerRequest) -> Row:
+    """On the reference machine (2 idle cores), 4 clients of 2 workers keep both cores busy
+    and each request waits for about one other: about twice its CPU time."""
+    both = cpu.app + cpu.database
+    return Row(
+        "    server CPU per request, 1 client",
+        f"{both * 1000:7.1f} ms",
+        "",
+        f"gunicorn {cpu.app * 1000:.1f} ms + PostgreSQL {cpu.database * 1000:.1f} ms; "
+        f"on {SERVER_WORKERS} idle cores {CLIENTS} clients would wait ≈ "
+        f"{CLIENTS / SERVER_WORKERS * both * 1000:.0f} ms (an estimate, not a measure)",
+    )
+
+
 def http_row(what: str, values: list[float], queries: str) -> Row:
     verdict = "met" if p95(values) * 1000 <= LATENCY_TARGET_MS else "NOT met"
     return Row(
@@ -694,6 +782,7 @@ def read_rows(
                 f"{queries} queries ({team_queries} for one team)",
             )
         )
+        rows.append(cpu_row(cpu_per_request(get, api.port, CPU_REQUESTS)))
         rows += in_process_rows(label, selector, raws, raw_read)
 
     first = pages.get(dashboard_path)
@@ -704,8 +793,12 @@ def read_rows(
         return rows
     _, queries = queries_of(dashboard_path, user=user)
     _, team_queries = queries_of(f"{dashboard_path}{team_query}", user=user)
-    concurrent(lambda: pages.get(dashboard_path), CLIENTS, HTTP_WARMUP)
-    latencies = concurrent(lambda: pages.get(dashboard_path), CLIENTS, REQUESTS_PER_CLIENT)
+
+    def page() -> Answer:
+        return pages.get(dashboard_path)
+
+    concurrent(page, CLIENTS, HTTP_WARMUP)
+    latencies = concurrent(page, CLIENTS, REQUESTS_PER_CLIENT)
     rows.append(
         http_row(
             f"(iii) page GET {dashboard_path}, HTTP, {CLIENTS} concurrent clients",
@@ -713,6 +806,7 @@ def read_rows(
             f"{queries} queries ({team_queries} for one team), {len(first.body) / 1024:.0f} KiB",
         )
     )
+    rows.append(cpu_row(cpu_per_request(page, pages.port, CPU_REQUESTS)))
     rows += in_process_rows(
         "(iii) dashboard",
         lambda: dashboard(workspace=workspace, scope=Scope(), period=period),

@@ -66,6 +66,7 @@ class Shipped:
     """A released initiative and its totals as of the day asked (§3)."""
 
     id: int
+    title: str
     status: str
     owner_id: int | None
     owner_name: str
@@ -102,6 +103,7 @@ def shipped_totals(
         return _from_postgresql(released, workspace_id, as_of)
     people = released.values_list(
         "pk",
+        "title",
         "status",
         "owner_id",
         "owner__full_name",
@@ -114,12 +116,24 @@ def shipped_totals(
     impacts = _impacts_by_orm(released, as_of)
     out = {}
     names = _Names()
-    for pk, status, owner_id, full_name, email, team_id, team_name, released_on, days in people:
+    for (
+        pk,
+        title,
+        status,
+        owner_id,
+        full_name,
+        email,
+        team_id,
+        team_name,
+        released_on,
+        days,
+    ) in people:
         if released_on is None:  # not in `released`; for the type checker
             continue
         totals = totals_of(impacts.get(pk, ()), released_on, days, as_of)
         out[pk] = Shipped(
             pk,
+            title,
             status,
             owner_id,
             names[full_name, email],
@@ -290,9 +304,10 @@ SET LOCAL jit = off;
 WITH current AS MATERIALIZED (
     SELECT COALESCE(MAX(version), 0) AS version FROM {value_version} WHERE workspace_id = %s
 ),
-chosen(id, status, owner_id, team_id, released_on, window_days) AS MATERIALIZED ({chosen}),
+chosen(id, title, status, owner_id, team_id, released_on, window_days)
+    AS MATERIALIZED ({chosen}),
 scope AS MATERIALIZED (
-    SELECT i.id, i.status, i.owner_id, i.team_id, i.released_on, i.window_days,
+    SELECT i.id, i.title, i.status, i.owner_id, i.team_id, i.released_on, i.window_days,
            LEAST(i.window_days, %s::date - i.released_on) AS span,
            current.version, current.version <> %s OR k.id IS NULL AS todo
     FROM chosen i
@@ -356,7 +371,7 @@ stored AS (
         AND w.span > EXCLUDED.span)
 )
 SELECT s.id, s.status, s.owner_id, u.full_name, u.email, s.team_id, t.name, s.released_on,
-       s.window_days, s.version, s.todo, x.impact_id,
+       s.window_days, s.version, s.todo, s.title, x.impact_id,
        x.expected_change, x.confidence, x.attribution, x.value_per_unit, x.direction,
        x.aggregation,
        CASE WHEN x.kept THEN x.before_value ELSE l.before_value END,
@@ -382,7 +397,7 @@ def _from_postgresql(
             _kept.move_to_end(key)
     known = list(kept.totals) if kept is not None else []
     columns = released.order_by().values_list(
-        "pk", "status", "owner_id", "team_id", "released_on", "measurement_window_days"
+        "pk", "title", "status", "owner_id", "team_id", "released_on", "measurement_window_days"
     )
     try:
         chosen, chosen_params = columns.query.sql_with_params()
@@ -402,13 +417,15 @@ def _from_postgresql(
     for pk, group in groupby(rows, key=itemgetter(0)):
         first = next(group)
         _, status, owner_id, full_name, email, team_id, team_name, released_on, days = first[:9]
+        title = first[11]
         if first[10]:  # to do: no totals kept at this version
-            impacts = [row[12:] for row in (first, *group) if row[11] is not None]
+            impacts = [row[13:] for row in (first, *group) if row[12] is not None]
             totals = fresh.totals[pk] = totals_of(impacts, released_on, days, as_of)
         else:
             totals = fresh.totals[pk]
         out[pk] = Shipped(
             pk,
+            title,
             status,
             owner_id,
             names[full_name, email],

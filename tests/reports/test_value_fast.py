@@ -115,6 +115,8 @@ def assert_same_figures(workspace: Workspace, as_of: date) -> None:
     expected = reference(workspace, as_of)
     fast = realized.shipped_totals(everything, workspace_id=workspace.pk, as_of=as_of)
     assert {pk: s.totals for pk, s in fast.items()} == expected
+    titles = dict(everything.filter(pk__in=list(fast)).values_list("pk", "title"))
+    assert {pk: s.title for pk, s in fast.items()} == titles
     # … and read again: on PostgreSQL from what the first read kept.
     again = realized.shipped_totals(everything, workspace_id=workspace.pk, as_of=as_of)
     assert {pk: s.totals for pk, s in again.items()} == expected
