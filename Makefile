@@ -43,10 +43,11 @@ typecheck: $(VENV)/.installed-dev
 pytest: $(VENV)/.installed-dev
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-## make bench: the reference scale (DESIGN.md §7) on its own PostgreSQL database, in three
+## make bench: the reference scale (DESIGN.md §7) on its own PostgreSQL database, in four
 ## tables: strategy (ingestion throughput, read latencies against raw SQL), initiatives
 ## (lists and impact of 10,000 initiatives against raw SQL), then value (value/summary/,
-## value/objectives/ and the dashboard under 4 concurrent clients, against raw SQL)
+## value/objectives/ and the dashboard under 4 concurrent clients, against raw SQL), then
+## one quarterly value report end to end and per section (bench/report.py), against raw SQL
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/pm_value_bench
 bench: $(VENV)/.installed-base
 	$(BIN)/python bench/database.py $(BENCH_DATABASE_URL)
@@ -59,6 +60,7 @@ bench: $(VENV)/.installed-base
 	  ALLOWED_HOSTS=127.0.0.1 $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/initiatives.py --workspace bench
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/value.py --workspace bench
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/report.py --workspace bench
 
 ## make lock: re-pin every dependency after changing pyproject.toml
 lock: $(VENV)/.installed-dev
