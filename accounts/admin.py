@@ -1,11 +1,14 @@
 """Django admin for users, workspaces, memberships, teams and API tokens."""
 
+from typing import Any
+
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from accounts.models import ApiToken, Membership, Team, User, Workspace
-from accounts.services import api_token_create
+from accounts.models import ApiToken, AuditEvent, Membership, Team, User, Workspace
+from accounts.services import api_token_create, api_token_revoke
 
 
 @admin.register(User)
@@ -77,7 +80,9 @@ class ApiTokenAdmin(admin.ModelAdmin):
     list_filter = ["read_only"]
     list_select_related = ["membership__user", "membership__workspace"]
     search_fields = ["prefix", "name", "membership__user__email"]
-    readonly_fields = ["prefix", "key_hash", "created_at", "last_used_at"]
+    # Revoked through the action (which audits it), never by editing the date.
+    readonly_fields = ["prefix", "key_hash", "created_at", "last_used_at", "revoked_at"]
+    actions = ["revoke"]
     fields = [
         "membership",
         "name",
@@ -104,3 +109,30 @@ class ApiTokenAdmin(admin.ModelAdmin):
         obj.pk = token.pk
         obj.refresh_from_db()
         messages.warning(request, f"The new API key is {key} — copy it now, it is not shown again.")
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        tokens = list(queryset.select_related("membership__user"))
+        for token in tokens:
+            api_token_revoke(token=token)
+        messages.success(request, f"{len(tokens)} token(s) revoked: they stop working now.")
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only: the audit trail is written by the app and changed by nobody."""
+
+    list_display = ["created_at", "actor_label", "action", "target_type", "target_label", "ip"]
+    list_filter = ["action", "workspace"]
+    search_fields = ["actor_label", "target_label", "ip"]
+    list_select_related = ["workspace", "actor"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,17 +1,20 @@
-"""API of accounts: /api/v1/me/ and /api/v1/workspaces/{slug}/teams/."""
+"""API of accounts: /api/v1/me/, and teams/ and tokens/ under /api/v1/workspaces/{slug}/."""
 
 from typing import Any, cast
 
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import ApiToken, Membership, Team, User, Workspace
 from accounts.selectors import memberships_for_user
-from accounts.services import team_create
+from accounts.services import api_token_create, api_token_revoke, team_create
 from accounts.workspace_api import WorkspaceViewSet
+from pm_value.api.errors import DomainError
+from pm_value.api.schema import ErrorSerializer
 
 
 class WorkspaceSerializer(serializers.ModelSerializer[Workspace]):
@@ -85,3 +88,89 @@ class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, WorkspaceVie
         serializer.is_valid(raise_exception=True)
         team = team_create(workspace=self.workspace, **serializer.validated_data)
         return Response(self.get_serializer(team).data, status=status.HTTP_201_CREATED)
+
+
+class ApiTokenSerializer(serializers.ModelSerializer[ApiToken]):
+    member = serializers.EmailField(source="membership.user.email", read_only=True)
+
+    class Meta:
+        model = ApiToken
+        fields = [
+            "id",
+            "name",
+            "prefix",
+            "member",
+            "read_only",
+            "created_at",
+            "last_used_at",
+            "expires_at",
+            "revoked_at",
+        ]
+        read_only_fields = ["id", "prefix", "created_at", "last_used_at", "revoked_at"]
+
+
+class NewApiTokenSerializer(ApiTokenSerializer):
+    key = serializers.CharField(read_only=True, help_text="Shown in this answer only.")
+
+    class Meta(ApiTokenSerializer.Meta):
+        fields = [*ApiTokenSerializer.Meta.fields, "key"]
+
+
+class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, WorkspaceViewSet):
+    """The workspace's API tokens (admins). A new token acts as its creator, optionally
+    read-only and with an expiry; its key is in the creation's answer only. A token made
+    with a token cannot outlive it."""
+
+    queryset = ApiToken.objects.select_related("membership__user")
+    serializer_class = ApiTokenSerializer
+    workspace_field = "membership__workspace"
+    scope_map = {"GET": "admin", "POST": "admin", "revoke": "admin"}
+    ordering_fields = ["created_at", "last_used_at", "expires_at"]
+    ordering = ["-created_at", "-id"]
+
+    @extend_schema(request=ApiTokenSerializer, responses={201: NewApiTokenSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        expires_at = data.get("expires_at")
+        creator = request.auth if isinstance(request.auth, ApiToken) else None
+        limit = creator.expires_at if creator is not None else None
+        if limit is not None and (expires_at is None or expires_at > limit):
+            raise serializers.ValidationError(
+                {
+                    "expires_at": [
+                        "A token made with a token cannot outlive it: choose an expiry "
+                        f"before {limit:%Y-%m-%d %H:%M} UTC."
+                    ]
+                }
+            )
+        token, key = api_token_create(
+            membership=self.membership,
+            name=data.get("name", ""),
+            read_only=data.get("read_only", False),
+            expires_at=expires_at,
+        )
+        body = NewApiTokenSerializer(token).data
+        body["key"] = key
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: ApiTokenSerializer,
+            409: OpenApiResponse(
+                ErrorSerializer, description="The token of this very request is not revoked."
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def revoke(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        token = self.get_object()
+        if token == request.auth:
+            raise DomainError(
+                "This is the token of this very request: revoke it with another token or "
+                "in the browser, so you do not lock yourself out by mistake."
+            )
+        token = api_token_revoke(token=token)
+        return Response(self.get_serializer(token).data)

@@ -6,7 +6,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
-from accounts.services import api_token_authenticate
+from accounts.services import TokenUnusable, api_token_authenticate
 
 KEYWORD = "Token"
 
@@ -31,10 +31,13 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(
                 "Malformed Authorization header: expected “Token <key>” with one key and no spaces."
             )
-        token = api_token_authenticate(key=parts[1])
+        try:
+            token = api_token_authenticate(key=parts[1])
+        except TokenUnusable as exc:
+            raise exceptions.AuthenticationFailed(str(exc)) from None
         if token is None:
             raise exceptions.AuthenticationFailed(
-                "This API token is not valid: it is unknown, revoked or expired."
+                "This API token is not valid: no token has this key."
             )
         if not token.membership.user.is_active:
             raise exceptions.AuthenticationFailed("The user of this API token is deactivated.")

@@ -6,9 +6,11 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import ApiToken, Membership, Role, Team, User, Workspace
+from accounts.audit import audit_record
+from accounts.models import ApiToken, AuditAction, Membership, Role, Team, User, Workspace
 
 TOKEN_PREFIX = "pmv_"  # noqa: S105 - a label in front of every key, not a secret
 # last_used_at is written at most this often per token, not on every request.
@@ -76,10 +78,74 @@ def member_add(
         membership, created = Membership.objects.select_for_update().get_or_create(
             user=user, workspace=workspace, defaults={"role": role}
         )
-        if not created and membership.role != role:
-            membership.role = role
-            membership.save(update_fields=["role"])
+        if created:
+            audit_record(
+                action=AuditAction.MEMBER_ADDED,
+                workspace=workspace,
+                target=user,
+                details={"role": role},
+            )
+        elif membership.role != role:
+            _change_role(membership, role)
     return membership, created
+
+
+class MembershipRefused(ValidationError):
+    """A change of members that would leave the workspace without an admin."""
+
+
+def _check_admin_remains(membership: Membership) -> None:
+    others = (
+        Membership.objects.select_for_update()
+        .filter(workspace_id=membership.workspace_id, role=Role.ADMIN)
+        .exclude(pk=membership.pk)
+    )
+    if membership.role == Role.ADMIN and not others.exists():
+        raise MembershipRefused(
+            f"{membership.user.email} is the only admin of this workspace; "
+            "make someone else admin first."
+        )
+
+
+def _change_role(membership: Membership, role: str) -> None:
+    previous = membership.role
+    membership.role = role
+    membership.save(update_fields=["role"])
+    audit_record(
+        action=AuditAction.ROLE_CHANGED,
+        workspace_id=membership.workspace_id,
+        target=membership.user,
+        details={"from": previous, "to": role},
+    )
+
+
+def member_role_change(*, membership: Membership, role: str) -> Membership:
+    """Gives the member another role; the last admin keeps theirs."""
+    if role not in Role.values:
+        raise ValidationError(
+            {"role": f"“{role}” is not a role; use one of {', '.join(Role.values)}."}
+        )
+    with transaction.atomic():
+        if membership.role == role:
+            return membership
+        if role != Role.ADMIN:
+            _check_admin_remains(membership)
+        _change_role(membership, role)
+    return membership
+
+
+def member_remove(*, membership: Membership) -> None:
+    """Takes the member out of the workspace; their API tokens of it go with the membership.
+    The last admin stays."""
+    with transaction.atomic():
+        _check_admin_remains(membership)
+        audit_record(
+            action=AuditAction.MEMBER_REMOVED,
+            workspace_id=membership.workspace_id,
+            target=membership.user,
+            details={"role": membership.role},
+        )
+        membership.delete()
 
 
 def team_create(*, workspace: Workspace, name: str, description: str = "") -> Team:
@@ -106,38 +172,85 @@ def api_token_create(
     read_only: bool = False,
     expires_at: datetime | None = None,
 ) -> tuple[ApiToken, str]:
-    """Creates a token and returns it with its key. The key is not stored: show it once."""
+    """Creates a token and returns it with its key. The key is not stored: show it once.
+    Without `expires_at` the token works until it is revoked."""
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expires_at": "The expiry must be in the future."})
     key = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(
-        membership=membership,
-        name=name,
-        prefix=key[:12],
-        key_hash=_hash_key(key),
-        read_only=read_only,
-        expires_at=expires_at,
-    )
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            membership=membership,
+            name=name.strip(),
+            prefix=key[:12],
+            key_hash=_hash_key(key),
+            read_only=read_only,
+            expires_at=expires_at,
+        )
+        audit_record(
+            action=AuditAction.TOKEN_CREATED,
+            workspace_id=membership.workspace_id,
+            target=token,
+            target_label=_token_label(token),
+            details={
+                "member": membership.user.email,
+                "read_only": read_only,
+                "expires_at": expires_at.isoformat() if expires_at else None,
+            },
+        )
     return token, key
 
 
+def _token_label(token: ApiToken) -> str:
+    return f"{token.prefix}… {token.name}".strip()
+
+
+class TokenUnusable(Exception):
+    """A known key that can no longer be used, with the reason in words."""
+
+
 def api_token_authenticate(*, key: str) -> ApiToken | None:
-    """The usable token with this key, its membership, user and workspace loaded, or None.
-    Records when it was last used (at most once a minute)."""
+    """The token with this key, its membership, user and workspace loaded, or None for an
+    unknown key; raises TokenUnusable for a revoked or expired one. Records when it was
+    last used, at most once a minute: a conditional UPDATE that writes nothing otherwise."""
     now = timezone.now()
     token = (
         ApiToken.objects.select_related("membership__user", "membership__workspace")
         .filter(key_hash=_hash_key(key))
         .first()
     )
-    if token is None or not token.is_usable(now):
+    if token is None:
         return None
+    if token.revoked_at is not None:
+        raise TokenUnusable(
+            f"This API token was revoked on {token.revoked_at:%Y-%m-%d %H:%M} UTC; "
+            "ask for a new one."
+        )
+    if not token.is_usable(now):
+        raise TokenUnusable(
+            f"This API token expired on {token.expires_at:%Y-%m-%d %H:%M} UTC; ask for a new one."
+        )
     if token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH_INTERVAL:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        ApiToken.objects.filter(
+            Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - TOKEN_TOUCH_INTERVAL),
+            pk=token.pk,
+        ).update(last_used_at=now)
         token.last_used_at = now
     return token
 
 
 def api_token_revoke(*, token: ApiToken) -> ApiToken:
-    if token.revoked_at is None:
-        token.revoked_at = timezone.now()
-        token.save(update_fields=["revoked_at"])
+    """Stops the token from working, for good. Revoking it again changes nothing."""
+    with transaction.atomic():
+        updated = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        token.refresh_from_db(fields=["revoked_at"])
+        if updated:
+            audit_record(
+                action=AuditAction.TOKEN_REVOKED,
+                workspace_id=token.membership.workspace_id,
+                target=token,
+                target_label=_token_label(token),
+                details={"member": token.membership.user.email},
+            )
     return token

@@ -1,4 +1,5 @@
-"""Browser URLs of accounts: log in and out, the start page and the workspace home."""
+"""Browser URLs of accounts: log in and out, passwords, the start page, the workspace home,
+API tokens, members and the audit log."""
 
 from django.urls import include, path
 
@@ -9,10 +10,29 @@ app_name = "accounts"
 auth_patterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("password/", views.PasswordChangeView.as_view(), name="password-change"),
 ]
 
 urlpatterns = [
     path("", views.home, name="root"),
     path("accounts/", include(auth_patterns)),
     path("w/<slug:workspace_slug>/", views.workspace_home, name="workspace-home"),
+    path("w/<slug:workspace_slug>/tokens/", views.tokens, name="tokens"),
+    path(
+        "w/<slug:workspace_slug>/tokens/<int:token_id>/revoke/",
+        views.token_revoke,
+        name="token-revoke",
+    ),
+    path("w/<slug:workspace_slug>/members/", views.members, name="members"),
+    path(
+        "w/<slug:workspace_slug>/members/<int:member_id>/role/",
+        views.member_role,
+        name="member-role",
+    ),
+    path(
+        "w/<slug:workspace_slug>/members/<int:member_id>/remove/",
+        views.member_delete,
+        name="member-remove",
+    ),
+    path("w/<slug:workspace_slug>/audit/", views.audit_log, name="audit"),
 ]

@@ -2,14 +2,38 @@
 
 from typing import Any, cast
 
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse_lazy
+from django.views.decorators.http import require_GET, require_POST
 
-from accounts.forms import EmailAuthenticationForm
-from accounts.models import Membership, User
-from accounts.selectors import membership_for, memberships_for_user, workspace_overview
+from accounts.audit import audit_record
+from accounts.forms import AuditFilterForm, EmailAuthenticationForm, RoleForm, TokenCreateForm
+from accounts.models import ApiToken, AuditAction, Membership, User
+from accounts.permissions import has_scope
+from accounts.selectors import (
+    audit_events_for,
+    members_of,
+    membership_for,
+    memberships_for_user,
+    tokens_for,
+    workspace_overview,
+)
+from accounts.services import (
+    api_token_create,
+    api_token_revoke,
+    member_remove,
+    member_role_change,
+)
+
+AUDIT_PAGE_SIZE = 50
+ADMINS_ONLY = "Only admins of this workspace manage its members and read its audit log."
 
 
 class LoginView(auth_views.LoginView):
@@ -48,9 +72,180 @@ def workspace_home(request: HttpRequest, workspace_slug: str) -> HttpResponse:
     context: dict[str, Any] = {
         "workspace": membership.workspace,
         "membership": membership,
+        "is_admin": has_scope(membership, "admin"),
         **workspace_overview(workspace=membership.workspace),
     }
     return render(request, "accounts/workspace_home.html", context)
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Checks the new password against the validators and says what is wrong in words."""
+
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("accounts:root")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {**super().get_context_data(**kwargs), "min_length": settings.PASSWORD_MIN_LENGTH}
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        messages.success(self.request, "Your password is changed.")
+        return response
+
+
+def workspace_admin(request: HttpRequest, workspace_slug: str) -> Membership:
+    """An admin's membership in the workspace of the URL; 403 for its other members."""
+    membership = workspace_member(request, workspace_slug)
+    if not has_scope(membership, "admin"):
+        raise PermissionDenied(ADMINS_ONLY)
+    return membership
+
+
+@login_required
+def tokens(request: HttpRequest, workspace_slug: str) -> HttpResponse:
+    """A member's API tokens (an admin sees everyone's), and a new one. The key of a new
+    token is on this answer only: it is never stored."""
+    membership = workspace_member(request, workspace_slug)
+    form = TokenCreateForm(request.POST or None)
+    new_key = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            _, new_key = api_token_create(
+                membership=membership,
+                name=form.cleaned_data["name"],
+                read_only=form.cleaned_data["read_only"],
+                expires_at=form.expires_at(),
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            form = TokenCreateForm()
+    context = {
+        "workspace": membership.workspace,
+        "membership": membership,
+        "form": form,
+        "new_key": new_key,
+        "is_admin": has_scope(membership, "admin"),
+        **tokens_for(membership=membership),
+    }
+    return render(request, "accounts/tokens.html", context)
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest, workspace_slug: str, token_id: int) -> HttpResponse:
+    """A member revokes their own token; an admin any token of the workspace."""
+    membership = workspace_member(request, workspace_slug)
+    token = get_object_or_404(
+        ApiToken.objects.select_related("membership__user"),
+        pk=token_id,
+        membership__workspace=membership.workspace,
+    )
+    if token.membership_id != membership.pk and not has_scope(membership, "admin"):
+        raise PermissionDenied("You can revoke your own API tokens; an admin revokes the others.")
+    api_token_revoke(token=token)
+    messages.success(request, f"The token {token.prefix}… is revoked: it stops working now.")
+    return redirect("accounts:tokens", workspace_slug=membership.workspace.slug)
+
+
+@login_required
+def members(request: HttpRequest, workspace_slug: str) -> HttpResponse:
+    membership = workspace_admin(request, workspace_slug)
+    context = {
+        "workspace": membership.workspace,
+        "membership": membership,
+        "members": members_of(workspace=membership.workspace),
+        "roles": RoleForm.base_fields["role"].choices,  # type: ignore[attr-defined]
+    }
+    return render(request, "accounts/members.html", context)
+
+
+def _member_of(membership: Membership, member_id: int) -> Membership:
+    return get_object_or_404(
+        Membership.objects.select_related("user"), pk=member_id, workspace=membership.workspace
+    )
+
+
+@login_required
+@require_POST
+def member_role(request: HttpRequest, workspace_slug: str, member_id: int) -> HttpResponse:
+    membership = workspace_admin(request, workspace_slug)
+    member = _member_of(membership, member_id)
+    form = RoleForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError("Choose a role: admin, editor or viewer.")
+        member_role_change(membership=member, role=form.cleaned_data["role"])
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{member.user.email} is now {member.get_role_display()}.")
+    return redirect("accounts:members", workspace_slug=membership.workspace.slug)
+
+
+@login_required
+@require_POST
+def member_delete(request: HttpRequest, workspace_slug: str, member_id: int) -> HttpResponse:
+    membership = workspace_admin(request, workspace_slug)
+    member = _member_of(membership, member_id)
+    try:
+        member_remove(membership=member)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{member.user.email} is no longer a member of this workspace.")
+    if member.user_id == request.user.pk and not Membership.objects.filter(pk=member.pk).exists():
+        return redirect("accounts:root")
+    return redirect("accounts:members", workspace_slug=membership.workspace.slug)
+
+
+@login_required
+@require_GET  # read-only: nothing in the app changes or deletes an event
+def audit_log(request: HttpRequest, workspace_slug: str) -> HttpResponse:
+    """Who did what and when, for admins; filters by action, person and UTC days."""
+    membership = workspace_admin(request, workspace_slug)
+    workspace = membership.workspace
+    people = [(m.user_id, m.user.email) for m in members_of(workspace=workspace)]
+    form = AuditFilterForm(request.GET or None, members=people)
+    filters: dict[str, Any] = {}
+    if form.is_valid():
+        filters = {
+            "action": form.cleaned_data["action"] or None,
+            "actor_id": form.cleaned_data["actor"],
+            "date_from": form.cleaned_data["date_from"],
+            "date_to": form.cleaned_data["date_to"],
+        }
+    paginator = Paginator(audit_events_for(workspace=workspace, **filters), AUDIT_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "workspace": workspace,
+        "membership": membership,
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+    }
+    return render(request, "accounts/audit.html", context)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """The browser's 403 (handler403): every refusal of a signed-in person is audited, with
+    the workspace when the page is of one, and the page says why in words."""
+    reason = str(exception) if exception is not None and str(exception) else ""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        membership = getattr(request, "membership", None)
+        audit_record(
+            action=AuditAction.ACCESS_DENIED,
+            workspace_id=membership.workspace_id if membership is not None else None,
+            actor=user,
+            target_type="page",
+            target_label=f"{request.method} {request.path}"[:200],
+            details={"reason": reason},
+            request=request,
+        )
+    return render(request, "accounts/permission_denied.html", {"reason": reason}, status=403)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

@@ -11,9 +11,11 @@ from typing import Any
 from django.db.models import Model, QuerySet
 from rest_framework import exceptions, permissions, serializers, viewsets
 from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import ApiToken, Membership, Workspace
+from accounts.audit import audit_record
+from accounts.models import ApiToken, AuditAction, Membership, Workspace
 from accounts.permissions import METHOD_SCOPES, has_scope
 from accounts.selectors import membership_for
 
@@ -77,6 +79,26 @@ class WorkspaceScopedMixin:
         return self.scope_map.get(
             request.method or "GET", METHOD_SCOPES.get(request.method or "GET", "admin")
         )
+
+    def handle_exception(self, exc: Exception) -> Response:
+        # Every 403 of a member, from the scope check or from the view itself, is audited.
+        workspace = getattr(self, "workspace", None)
+        if isinstance(exc, exceptions.PermissionDenied) and workspace is not None:
+            request: Request = self.request  # type: ignore[attr-defined]
+            token = request.auth if isinstance(request.auth, ApiToken) else None
+            audit_record(
+                action=AuditAction.ACCESS_DENIED,
+                workspace=workspace,
+                actor=self.membership.user,
+                target_type="api",
+                target_label=f"{request.method} {request.path}"[:200],
+                details={
+                    "reason": str(exc.detail),
+                    "token": token.prefix if token is not None else None,
+                },
+                request=request._request,
+            )
+        return super().handle_exception(exc)  # type: ignore[misc]
 
     def get_queryset(self) -> QuerySet[Any]:
         queryset: QuerySet[Any] = super().get_queryset()  # type: ignore[misc]

@@ -1,0 +1,102 @@
+"""Sign-in protection with django-axes, and the audit of every sign-in.
+
+After AXES_FAILURE_LIMIT failed sign-ins for one account (from any address), or from one
+address (for any accounts), signing in is refused for AXES_COOLOFF_TIME, even with the
+right password; the page says so in words. The API's tokens never pass through here.
+"""
+
+import math
+from typing import Any
+
+from axes.backends import AxesStandaloneBackend
+from axes.helpers import get_cool_off
+from axes.signals import user_locked_out
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from accounts.audit import audit_record
+from accounts.models import AuditAction, User
+
+
+class LoginAttemptsBackend(AxesStandaloneBackend):
+    """Refuses every password check of a locked-out account or address (first in
+    AUTHENTICATION_BACKENDS). Axes needs the request to know the address: the login
+    forms of the site and of the Django admin pass it. A call without one (Django's
+    test client `login()`, a shell) is not a sign-in from anywhere and is not counted."""
+
+    def authenticate(self, request: HttpRequest | None, *args: Any, **kwargs: Any) -> None:
+        if request is None:
+            return None
+        return super().authenticate(request, *args, **kwargs)
+
+
+def login_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str:
+    """The account a sign-in is for, as axes counts it: the e-mail address, lower-case,
+    so A@x.com and a@x.com share one count (AXES_USERNAME_CALLABLE)."""
+    raw = (credentials or {}).get("username") or request.POST.get("username", "")
+    return str(raw).strip().lower()
+
+
+def lockout_minutes(request: HttpRequest | None = None) -> int:
+    cool_off = get_cool_off(request)
+    return max(1, math.ceil(cool_off.total_seconds() / 60)) if cool_off else 0
+
+
+def locked_out(
+    request: HttpRequest,
+    original_response: HttpResponse | None = None,
+    credentials: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """The answer to a sign-in while locked out (AXES_LOCKOUT_CALLABLE): 429, in words."""
+    return render(
+        request,
+        "accounts/locked_out.html",
+        {"minutes": lockout_minutes(request)},
+        status=429,
+    )
+
+
+# --- the audit of sign-ins --------------------------------------------------------------------
+
+
+@receiver(user_logged_in)
+def _audit_login(sender: Any, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
+    audit_record(action=AuditAction.LOGIN, actor=user, request=request)
+
+
+@receiver(user_logged_out)
+def _audit_logout(
+    sender: Any, request: HttpRequest | None, user: User | None, **kwargs: Any
+) -> None:
+    if user is not None:
+        audit_record(action=AuditAction.LOGOUT, actor=user, request=request)
+
+
+@receiver(user_login_failed)
+def _audit_login_failure(
+    sender: Any,
+    credentials: dict[str, Any],
+    request: HttpRequest | None = None,
+    **kwargs: Any,
+) -> None:
+    email = str(credentials.get("username") or "").strip().lower()
+    # The account attacked, when it exists: its admins see the failures.
+    actor = User.objects.filter(email=email).first() if email else None
+    audit_record(action=AuditAction.LOGIN_FAILED, actor=actor, actor_label=email, request=request)
+
+
+@receiver(user_locked_out)
+def _audit_lockout(
+    sender: Any, request: HttpRequest, username: str | None, ip_address: str | None, **kwargs: Any
+) -> None:
+    email = (username or "").strip().lower()
+    actor = User.objects.filter(email=email).first() if email else None
+    audit_record(
+        action=AuditAction.LOCKED_OUT,
+        actor=actor,
+        actor_label=email,
+        details={"minutes": lockout_minutes(request)},
+        request=request,
+    )
