@@ -21,11 +21,13 @@ server, the client and the timing helpers are bench/strategy.py's and bench/init
 """
 
 import argparse
+import gc
 import os
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -61,6 +63,7 @@ django.setup()  # bench.strategy ran it already; the model imports below need it
 
 from django.db import connection  # noqa: E402
 from django.db.models import Count  # noqa: E402
+from django.test import override_settings  # noqa: E402
 
 from accounts.models import Role, Team, User, Workspace  # noqa: E402
 from accounts.services import api_token_create, api_token_revoke, member_add  # noqa: E402
@@ -76,6 +79,8 @@ CLIENTS = 4
 REQUESTS_PER_CLIENT = 40
 HTTP_WARMUP = 3  # requests per client first, so that every worker has read once
 CPU_REQUESTS = 20  # one at a time, for the server CPU time per request
+COMPUTED_REQUESTS_PER_CLIENT = 15  # (v): each request computes the figures
+NOTHING_KEPT_SETTINGS = "bench.settings_nothing_kept"
 IN_PROCESS_ROUNDS = 40  # selector and raw SQL from the kept windows, in turn
 WARMUP = 5
 FROM_MEASUREMENTS_ROUNDS = 12  # … and raw SQL from the measurements (up to seconds each)
@@ -630,6 +635,10 @@ def main() -> None:
             api = Api(host, port, key, workspace.slug)
             pages = Pages(host, port, session_cookie(membership.user))
             rows += read_rows(api, pages, raws, workspace, today, key, membership.user)
+        with nothing_kept(), server() as (host, port):
+            api = Api(host, port, key, workspace.slug)
+            pages = Pages(host, port, session_cookie(membership.user))
+            rows += computed_rows(api, pages, workspace, key, membership.user)
     finally:
         api_token_revoke(token=token)
     rows += cold
@@ -779,7 +788,7 @@ def read_rows(
             http_row(
                 f"{label} API GET, HTTP, {CLIENTS} concurrent clients",
                 latencies,
-                f"{queries} queries ({team_queries} for one team)",
+                f"{queries} queries ({team_queries} for one team) with the figures kept",
             )
         )
         rows.append(cpu_row(cpu_per_request(get, api.port, CPU_REQUESTS)))
@@ -803,7 +812,8 @@ def read_rows(
         http_row(
             f"(iii) page GET {dashboard_path}, HTTP, {CLIENTS} concurrent clients",
             latencies,
-            f"{queries} queries ({team_queries} for one team), {len(first.body) / 1024:.0f} KiB",
+            f"{queries} queries ({team_queries} for one team) with the markup kept, "
+            f"{len(first.body) / 1024:.0f} KiB",
         )
     )
     rows.append(cpu_row(cpu_per_request(page, pages.port, CPU_REQUESTS)))
@@ -816,6 +826,60 @@ def read_rows(
     return rows
 
 
+@contextmanager
+def nothing_kept() -> Iterator[None]:
+    """Servers started inside, and requests in process, keep no figures between requests."""
+    before = os.environ.get("DJANGO_SETTINGS_MODULE")
+    os.environ["DJANGO_SETTINGS_MODULE"] = NOTHING_KEPT_SETTINGS
+    try:
+        with override_settings(VALUE_FIGURES_FRESH_SECONDS=0):
+            yield
+    finally:
+        if before is None:
+            del os.environ["DJANGO_SETTINGS_MODULE"]
+        else:
+            os.environ["DJANGO_SETTINGS_MODULE"] = before
+
+
+def computed_rows(api: Api, pages: Pages, workspace: Workspace, key: str, user: User) -> list[Row]:
+    """(v) The same reads when every request computes its figures (nothing kept by
+    reports.recent_figures; realized totals and windows still kept by reports.realized):
+    what a read costs after the figures' 30 s, or after a write of value data."""
+    team = Team.objects.filter(workspace=workspace).order_by("pk").first()
+    team_query = f"?team={team.pk}" if team is not None else ""
+    api_base = f"/api/v1/workspaces/{workspace.slug}/"
+    dashboard_path = f"/w/{workspace.slug}/dashboard/"
+    reads: list[tuple[str, Callable[[], Answer], str, dict[str, Any]]] = [
+        ("value/summary/", lambda: api.get("value/summary/"), api_base + "value/summary/",
+         {"key": key}),
+        ("value/objectives/", lambda: api.get("value/objectives/"),
+         api_base + "value/objectives/", {"key": key}),
+        (f"page {dashboard_path}", lambda: pages.get(dashboard_path), dashboard_path,
+         {"user": user}),
+    ]  # fmt: skip
+    port = api.port
+    rows: list[Row] = []
+    for label, get, path, who in reads:
+        first = get()
+        if first.status != 200:
+            rows.append(not_measured(f"(v) {label}, computed per request", first))
+            continue
+        _, queries = queries_of(path, **who)
+        _, team_queries = queries_of(f"{path}{team_query}", **who)
+        concurrent(get, CLIENTS, HTTP_WARMUP)
+        latencies = concurrent(get, CLIENTS, COMPUTED_REQUESTS_PER_CLIENT)
+        row = http_row(
+            f"(v) {label}, computed per request, {CLIENTS} clients",
+            latencies,
+            f"{queries} queries ({team_queries} for one team)",
+        )
+        rows.append(Row(row.what, row.figure, "", row.note.replace(
+            f"× {REQUESTS_PER_CLIENT} requests", f"× {COMPUTED_REQUESTS_PER_CLIENT} requests"
+        )))  # fmt: skip
+        rows.append(cpu_row(cpu_per_request(get, port, CPU_REQUESTS)))
+    return rows
+
+
 def alternated(
     actions: dict[str, Callable[[], Any]], rounds: int, warmup: int
 ) -> dict[str, list[float]]:
@@ -824,6 +888,10 @@ def alternated(
     for _ in range(warmup):
         for action in actions.values():
             action()
+    # As the web server does once it has loaded (pm_value/wsgi.py): what lives as long as
+    # the process is no longer scanned by every collection a read sets off.
+    gc.collect()
+    gc.freeze()
     names = list(actions)
     out: dict[str, list[float]] = {name: [] for name in names}
     for i in range(rounds):

@@ -1,12 +1,14 @@
 """The value dashboard's reads: the period a page looks at, its headline figures and the
 data of its six charts (DESIGN.md §5), built on reports.selectors.
 
-Fifteen queries or so, whatever the number of initiatives, objectives or measurements:
-the portfolio figures (value_summary), the objective tree, the realized value of the
-work released in the period (realized_totals), the alignments of current and shipped
-work, the current work, the portfolio's best-valued open work, and the key results.
-Charts that could grow with the data (bars per initiative, points, leaves, key results)
-keep the largest items and say how many they leave out.
+Twelve queries on PostgreSQL (thirteen elsewhere), whatever the number of initiatives,
+objectives or measurements: the objective tree, the scope's shipped work with its
+realized totals (shipped_totals, read once for the portfolio figures and for the work
+released in the period), the rest of the portfolio figures (portfolio_summary), the
+alignments of current and shipped work, the current work, the portfolio's best-valued
+open work, and the key results (listed, then the figures of those shown). Charts that
+could grow with the data (bars per initiative, points, leaves, key results) keep the
+largest items and say how many they leave out.
 """
 
 from collections import defaultdict
@@ -19,16 +21,16 @@ from django.db.models import F, QuerySet
 
 from accounts.models import Workspace
 from initiatives.models import Alignment, Initiative, Status
-from initiatives.selectors import HUNDRED, ImpactTotals
+from initiatives.selectors import HUNDRED
+from reports.realized import Shipped, shipped_totals
 from reports.selectors import (
     ACTIVE_WORK,
     SHIPPED,
     Calibration,
     Scope,
     ValueSummary,
-    realized_totals,
+    portfolio_summary,
     scoped_initiatives,
-    value_summary,
 )
 from strategy.forms import quarter_of
 from strategy.models import KeyResult, Objective, ObjectiveStatus
@@ -203,13 +205,20 @@ def dashboard(*, workspace: Workspace, scope: Scope, period: Period) -> Dashboar
     }
     tree = _Tree(objectives)
     subtree = tree.subtree(scope.objective.pk) if scope.objective is not None else None
-    summary = value_summary(workspace=workspace, as_of=period.end, scope=scope)
     initiatives = scoped_initiatives(workspace=workspace, scope=scope, subtree=subtree)
 
-    shipped = initiatives.filter(status__in=SHIPPED)
-    if period.start is not None:
-        shipped = shipped.filter(released_on__gte=period.start)
-    released = realized_totals(shipped, as_of=period.end)
+    # The shipped work of the scope with its totals as of the period's end, read once: the
+    # portfolio figures take all of it, the charts the part released in the period.
+    shipped = shipped_totals(
+        initiatives.filter(status__in=SHIPPED), workspace_id=workspace.pk, as_of=period.end
+    )
+    summary = portfolio_summary(
+        workspace=workspace, as_of=period.end, scope=scope, initiatives=initiatives, shipped=shipped
+    )
+    start = period.start
+    released = (
+        shipped if start is None else {pk: s for pk, s in shipped.items() if s.released_on >= start}
+    )
 
     alignments = Alignment.objects.filter(
         initiative_id__in=initiatives.filter(status__in=(*ACTIVE_WORK, *SHIPPED)).values("pk")
@@ -289,14 +298,12 @@ def _sum(values: Iterable[Decimal | None]) -> Decimal | None:
 # --- headline --------------------------------------------------------------------------------
 
 
-def _headline(
-    summary: ValueSummary, released: dict[int, tuple[Initiative, ImpactTotals]]
-) -> Headline:
-    with_value = [(i, t) for i, t in released.values() if t.realized_value is not None]
-    measured = sum(1 for i, _ in with_value if i.status == Status.MEASURED)
+def _headline(summary: ValueSummary, released: dict[int, Shipped]) -> Headline:
+    with_value = [s for s in released.values() if s.totals.realized_value is not None]
+    measured = sum(1 for s in with_value if s.status == Status.MEASURED)
     return Headline(
         summary=summary,
-        realized_in_period=_sum(t.realized_value for _, t in with_value),
+        realized_in_period=_sum(s.totals.realized_value for s in with_value),
         realized_initiatives=len(with_value),
         measured_in_period=measured,
         measuring_in_period=len(with_value) - measured,
@@ -310,7 +317,7 @@ def _value_over_time(
     tree: _Tree,
     scope: Scope,
     rows: list[tuple[int, int, int]],
-    released: dict[int, tuple[Initiative, ImpactTotals]],
+    released: dict[int, Shipped],
 ) -> list[ValueSeries]:
     """Per top-level objective (or per child of the scoped objective, and the scoped
     objective itself for the work aligned to it directly): Σ weight/100 × realized value
@@ -324,33 +331,28 @@ def _value_over_time(
         root = None
         groups = set(tree.children[None])
 
-    def group_of(pk: int) -> int:
-        for ancestor in tree.ancestry(pk):
-            if ancestor in groups and ancestor != root:
-                return ancestor
-        return root if root is not None else pk
+    group_of: dict[int, int] = {}  # objective → its line, found once per objective
+    for pk in tree.objectives:
+        group_of[pk] = next(
+            (a for a in tree.ancestry(pk) if a in groups and a != root),
+            root if root is not None else pk,
+        )
 
     events: dict[int | None, list[tuple[date, Decimal, str]]] = defaultdict(list)
     aligned: set[int] = set()
     for objective_id, initiative_id, weight in rows:
         aligned.add(initiative_id)
-        if initiative_id not in released:
+        shipped = released.get(initiative_id)
+        if shipped is None or shipped.totals.realized_value is None:
             continue
-        initiative, totals = released[initiative_id]
-        if totals.realized_value is None or initiative.released_on is None:
-            continue
-        events[group_of(objective_id)].append(
-            (initiative.released_on, totals.realized_value * weight / HUNDRED, initiative.title)
+        events[group_of[objective_id]].append(
+            (shipped.released_on, shipped.totals.realized_value * weight / HUNDRED, shipped.title)
         )
     if scope.objective is None:
-        for initiative, totals in released.values():
-            if (
-                initiative.pk not in aligned
-                and totals.realized_value is not None
-                and initiative.released_on is not None
-            ):
+        for shipped in released.values():
+            if shipped.id not in aligned and shipped.totals.realized_value is not None:
                 events[None].append(
-                    (initiative.released_on, totals.realized_value, initiative.title)
+                    (shipped.released_on, shipped.totals.realized_value, shipped.title)
                 )
 
     series = []
@@ -401,20 +403,18 @@ def _steps(happened: list[tuple[date, Decimal, str]]) -> list[Step]:
 # --- 2. expected vs realized per measured initiative -------------------------------------------
 
 
-def _expected_vs_realized(
-    data: Dashboard, released: dict[int, tuple[Initiative, ImpactTotals]]
-) -> None:
+def _expected_vs_realized(data: Dashboard, released: dict[int, Shipped]) -> None:
     measured = [
         InitiativeValue(
-            id=i.pk,
-            title=i.title,
-            expected_value=t.expected_value,
-            realized_value=t.realized_value,
-            realization=t.realization,
+            id=s.id,
+            title=s.title,
+            expected_value=s.totals.expected_value,
+            realized_value=s.totals.realized_value,
+            realization=s.totals.realization,
         )
-        for i, t in released.values()
-        if i.status == Status.MEASURED
-        and (t.expected_value is not None or t.realized_value is not None)
+        for s in released.values()
+        if s.status == Status.MEASURED
+        and (s.totals.expected_value is not None or s.totals.realized_value is not None)
     ]
     measured.sort(
         key=lambda v: (
@@ -570,19 +570,22 @@ def _key_results(
     if not active:
         return
     order = {pk: n for n, pk in enumerate(tree.depth_first(tree.children[None]))}
+    # Each key result's figures sum a window of its metric: only the ones the chart shows
+    # get them; the others are listed (to be counted and ordered) without.
+    listed = sorted(
+        KeyResult.objects.filter(
+            workspace=workspace, archived_at__isnull=True, objective_id__in=active
+        ).values_list("objective_id", "title", "metric__name", "pk"),
+        key=lambda row: (order.get(row[0], 0), (row[1] or row[2]).lower(), row[3]),
+    )
+    shown = {pk: n for n, (_, _, _, pk) in enumerate(listed[:MAX_KEY_RESULTS])}
     found = key_results_with_figures(
         workspace=workspace,
         today=period.end,
-        queryset=KeyResult.objects.filter(archived_at__isnull=True, objective_id__in=active),
+        queryset=KeyResult.objects.filter(pk__in=list(shown)),
     )
-    found.sort(
-        key=lambda item: (
-            order.get(item[0].objective_id, 0),
-            (item[0].title or item[0].metric.name).lower(),
-            item[0].pk,
-        )
-    )
-    data.key_result_count = len(found)
+    found.sort(key=lambda item: shown[item[0].pk])
+    data.key_result_count = len(listed)
     data.key_results = [
         KeyResultProgress(
             id=kr.pk,
@@ -591,7 +594,7 @@ def _key_results(
             unit=kr.metric.unit,
             figures=figures,
         )
-        for kr, figures in found[:MAX_KEY_RESULTS]
+        for kr, figures in found
     ]
 
 

@@ -167,6 +167,23 @@ def totals_by_id(
     }
 
 
+def value_data_version(*, workspace_id: int) -> int | None:
+    """The workspace's value-data version (its measurements, its metrics' aggregation,
+    direction and value per unit, its impacts, its initiatives' release days and windows):
+    a number that every write of those changes, on PostgreSQL (one query); None elsewhere,
+    where no trigger keeps it."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COALESCE(MAX(version), 0) FROM {_TABLES['value_version']} "  # noqa: S608 - a table name
+            "WHERE workspace_id = %s",
+            [workspace_id],
+        )
+        version: int = cursor.fetchone()[0]
+    return version
+
+
 class _Names(dict[tuple[str | None, str | None], str]):
     """User.display_name of (full_name, email), once per person."""
 

@@ -14,7 +14,9 @@ from urllib.parse import urlencode
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 
 from accounts.models import Membership, Workspace
@@ -24,11 +26,14 @@ from initiatives.views import percent_text
 from reports.dashboard import DEFAULT_PERIOD, OPEN_WORK, Dashboard, Period, dashboard, period_of
 from reports.forms import DashboardFilterForm
 from reports.models import ShareLink
+from reports.recent_figures import recent_figures
 from reports.selectors import Scope
 from strategy.services import workspace_today
 from strategy.views import PACE_LABELS, member, number
 
 NAV = "dashboard"
+FILTERS = "reports/_filters.html"
+BODY = "reports/_dashboard_body.html"  # the figures and charts, below the filters
 MONEY_UNITS = ((Decimal("1e3"), "k"), (Decimal("1e6"), "M"), (Decimal("1e9"), "B"))
 CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "INR": "₹"}
 
@@ -100,21 +105,58 @@ def render_dashboard(
             status=400,
         )
     period = period_of(filters.period_key(), as_of)
-    data = dashboard(workspace=workspace, scope=scope, period=period)
+    filtering = filters.is_bound and filters.filtering()
+    can_share = _can_share(membership, shared)
+
+    def markup() -> tuple[str, str]:
+        """The filters and the body (figures and charts): nearly all of the page's cost,
+        the same for every reader of this address and role (reports.recent_figures keeps
+        them a few seconds). The filters' selects hold every team and objective, and
+        Django renders each option through a template."""
+        data = dashboard(workspace=workspace, scope=scope, period=period)
+        context = {
+            "workspace": workspace,
+            "shared": shared,
+            "can_share": can_share,
+            "scope_text": scope_words(scope),
+            "filtering": filtering,
+            "period": period,
+            "default_period": DEFAULT_PERIOD,
+            "share_query": _share_query(scope),
+            "data": data,
+            "charts": _charts(data, workspace.currency),
+            **_headline(data, period, workspace.currency),
+        }
+        return (
+            str(render_to_string(FILTERS, {"filters": filters}, request)),
+            str(render_to_string(BODY, context, request)),
+        )
+
+    asked = (
+        as_of.isoformat(),
+        period.key,
+        scope.team.pk if scope.team else "",
+        scope.objective.pk if scope.objective else "",
+        filtering,
+        can_share,
+        request.path,
+    )
+    filters_html, body = recent_figures(
+        "dashboard", workspace=workspace, asked=asked, compute=markup
+    )
     context = {
         "filters": filters,
         "scope_text": scope_words(scope),
-        "filtering": filters.is_bound and filters.filtering(),
-        "period": period,
-        "default_period": DEFAULT_PERIOD,
-        "share_query": _share_query(scope),
-        "data": data,
-        "charts": _charts(data, workspace.currency),
-        **_headline(data, period, workspace.currency),
+        "filters_html": mark_safe(filters_html),  # noqa: S308 - rendered from FILTERS
+        "body": mark_safe(body),  # noqa: S308 - rendered from BODY
     }
     return _page(
         request, workspace=workspace, membership=membership, shared=shared, context=context
     )
+
+
+def _can_share(membership: Membership | None, shared: ShareLink | None) -> bool:
+    return shared is None and membership is not None and has_scope(membership, "write")
 
 
 def _share_query(scope: Scope) -> str:
@@ -141,11 +183,12 @@ def _page(
         "membership": membership,
         "nav": NAV,
         "shared": shared,
-        "can_share": shared is None and membership is not None and has_scope(membership, "write"),
+        "can_share": _can_share(membership, shared),
     }
-    template = "reports/dashboard.html"
-    if getattr(request, "htmx", False) and request.htmx.target == "dashboard-body":  # type: ignore[attr-defined]
-        template = "reports/_dashboard_body.html"
+    partial = getattr(request, "htmx", False) and request.htmx.target == "dashboard-body"  # type: ignore[attr-defined]
+    if partial and "body" in context:
+        return HttpResponse(context["body"], status=status)
+    template = BODY if partial else "reports/dashboard.html"
     return render(request, template, base | context, status=status)
 
 

@@ -12,7 +12,13 @@ from pytest_django.live_server_helper import LiveServer
 
 from accounts.models import Role
 from reports.selectors import Scope
-from reports.services import share_link_create, share_link_token
+from reports.services import (
+    report_definition_create,
+    report_run_generate,
+    report_run_request,
+    share_link_create,
+    share_link_token,
+)
 from tests.accounts.factories import MembershipFactory, UserFactory, WorkspaceFactory
 from tests.browser.test_dashboard import expect_drawn
 from tests.browser.test_strategy_flow import log_in
@@ -123,6 +129,32 @@ def test_the_pages_with_charts_and_the_api_docs_work_under_the_policy(
 
     # And the htmx pages (ideas, the initiative list) run without a complaint
     for address in ("/w/acme/initiatives/", "/w/acme/ideas/", "/w/acme/strategy/"):
+        page.goto(address)
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        assert violations.on_this_page() == [], address
+
+    # And a finished value report shows in its page, charts included, and the pages of
+    # reports, webhooks, tokens and the audit log run without a complaint
+    definition = report_definition_create(
+        workspace=workspace,
+        by=pm,
+        name="Monthly value review",
+        formats=["pdf"],
+        recipient_emails=["cfo@example.com"],
+    )
+    run = report_run_request(definition=definition, by=pm)
+    report_run_generate(run_id=run.pk)
+    page.goto(f"/w/acme/reports/runs/{run.pk}/")
+    expect(page.get_by_role("heading", name="Headline value")).to_be_visible()
+    expect(page.locator("article img[src^='data:image/svg+xml']").first).to_be_visible()
+    assert violations.on_this_page() == []
+    for address in (
+        "/w/acme/reports/",
+        f"/w/acme/reports/{definition.pk}/",
+        "/w/acme/webhooks/",
+        "/w/acme/tokens/",
+        "/w/acme/audit/",
+    ):
         page.goto(address)
         expect(page.get_by_role("heading", level=1)).to_be_visible()
         assert violations.on_this_page() == [], address

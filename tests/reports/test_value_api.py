@@ -3,7 +3,9 @@ hand-computed portfolio of test_value_selectors.py in JSON, as of several days a
 scopes; bad query parameters answered 400 in words; who may read; and query budgets that
 hold at 10 and at 1,000 initiatives."""
 
+import json
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -12,6 +14,14 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from accounts.models import Membership, Workspace
+from reports.api import (
+    ObjectiveKeyResultSerializer,
+    ObjectivesValueSerializer,
+    ObjectiveValueSerializer,
+    _decimal_text,
+    objectives_value_data,
+)
+from reports.selectors import Scope, objectives_value
 from strategy.services import workspace_today
 from tests.conftest import token_client
 from tests.reports.test_value_selectors import (
@@ -217,6 +227,39 @@ def test_objectives_in_json(portfolio: Portfolio, client: APIClient) -> None:
     }
 
 
+@pytest.mark.parametrize("day", [BEFORE_ALL, BEFORE_RELEASE, IN_WINDOW, AFTER_WINDOW])
+def test_objectives_are_written_as_their_documenting_serializer_writes_them(
+    portfolio: Portfolio, day: date
+) -> None:
+    # Given the figures of every objective, of the workspace and of a team and a subtree
+    workspace = portfolio.workspace
+    for scope in (
+        Scope(),
+        Scope(team=portfolio.growth),
+        Scope(objective=portfolio.objectives["P"]),
+    ):
+        nodes = objectives_value(workspace=workspace, as_of=day, scope=scope)
+        body = {"as_of": day, "currency": workspace.currency, "results": nodes}
+
+        # When the API writes them by hand
+        written = objectives_value_data(day, workspace.currency, nodes)
+
+        # Then the answer is what ObjectivesValueSerializer (the schema) would give
+        assert written == json.loads(json.dumps(ObjectivesValueSerializer(body).data)), scope
+
+
+def test_decimals_are_rounded_half_up_as_drf_rounds_them() -> None:
+    for value in ("1.005", "-1.005", "2.5E-3", "123456789012345678901234567890.125", "7"):
+        field = ObjectiveKeyResultSerializer().fields["progress"]
+        assert _decimal_text(Decimal(value), Decimal("0.0001")) == field.to_representation(
+            Decimal(value)
+        )
+        money = ObjectiveValueSerializer().fields["value_delivered"]
+        assert _decimal_text(Decimal(value), Decimal("0.01")) == money.to_representation(
+            Decimal(value)
+        )
+
+
 @pytest.mark.parametrize(
     ("day", "company", "self_serve"),
     [
@@ -415,7 +458,10 @@ def test_query_budgets_hold_at_10_and_1000_initiatives(
     path: str,
     scoped: bool,
     django_assert_max_num_queries: Any,
+    settings: Any,
 ) -> None:
+    # The queries of computing the answer, not of one kept (test_value_recent.py)
+    settings.VALUE_FIGURES_FRESH_SECONDS = 0
     # given ten initiatives, and a reader that has read once (a token's first use is noted)
     scale_base(workspace)
     add_initiatives(workspace, 10)
