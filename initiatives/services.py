@@ -17,7 +17,8 @@ from django.db import IntegrityError, connections, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from accounts.models import User, Workspace
+from accounts.audit import audit_deletion, audit_record
+from accounts.models import AuditAction, User, Workspace
 from accounts.selectors import is_member
 from initiatives.models import (
     EARLIEST_RELEASE,
@@ -41,6 +42,8 @@ from pm_value.api.errors import DomainError
 from pm_value.model_writes import assign_fields, save_validated
 from strategy.models import Metric, Objective, ObjectiveStatus
 from strategy.services import workspace_today
+from webhooks import payloads
+from webhooks.services import webhook_emit
 
 # from status → {to status: the decision kind written}
 TRANSITIONS: dict[str, dict[str, str]] = {
@@ -189,7 +192,7 @@ def initiative_transition(
             locked.released_on = released_on or today
             fields.append("released_on")
         locked.save(update_fields=fields)
-        Decision.objects.create(
+        decision = Decision.objects.create(
             workspace_id=locked.workspace_id,
             initiative=locked,
             kind=TRANSITIONS[from_status][to],
@@ -199,6 +202,19 @@ def initiative_transition(
             decided_by=by,
             decided_at=timezone.now(),
             revisit_on=revisit_on,
+        )
+        audit_record(
+            action=AuditAction.TRANSITION,
+            workspace_id=locked.workspace_id,
+            actor=by,
+            target=locked,
+            details={"from": from_status, "to": to, "rationale": rationale.strip()},
+        )
+        workspace = initiative.workspace
+        data = payloads.status_change_data(locked, decision)
+        webhook_emit(workspace=workspace, event="initiative.status_changed", data=data)
+        webhook_emit(
+            workspace=workspace, event="decision.created", data=payloads.decision_data(decision)
         )
     return locked
 
@@ -247,6 +263,8 @@ def initiative_create(*, workspace: Workspace, by: User | None = None, **fields:
     with transaction.atomic():
         save_validated(initiative)
         _reprice(initiative)
+        data = payloads.initiative_data(initiative)
+        webhook_emit(workspace=workspace, event="initiative.created", data=data)
     return initiative
 
 
@@ -331,6 +349,7 @@ def initiative_delete(*, initiative: Initiative, by: User | None = None) -> None
                 "deleted; cancel it instead."
             )
         locked._history_user = by  # type: ignore[attr-defined]
+        audit_deletion(locked, workspace_id=locked.workspace_id, actor=by)
         locked.delete()
 
 
@@ -338,7 +357,9 @@ DELETABLE = {Status.PROPOSED, Status.DISCOVERY, Status.DECLINED, Status.CANCELLE
 
 
 def alignment_delete(*, alignment: Alignment) -> None:
-    alignment.delete()
+    with transaction.atomic():
+        audit_deletion(alignment, workspace_id=alignment.initiative.workspace_id)
+        alignment.delete()
 
 
 def expected_impact_update(*, impact: ExpectedImpact, **changes: Any) -> ExpectedImpact:
@@ -353,6 +374,7 @@ def expected_impact_update(*, impact: ExpectedImpact, **changes: Any) -> Expecte
 
 def expected_impact_delete(*, impact: ExpectedImpact) -> None:
     with transaction.atomic():
+        audit_deletion(impact, workspace_id=impact.initiative.workspace_id)
         impact.delete()
         _reprice_of(impact)
 
@@ -378,7 +400,9 @@ def stakeholder_update(*, stakeholder: Stakeholder, **changes: Any) -> Stakehold
 
 
 def stakeholder_remove(*, stakeholder: Stakeholder) -> None:
-    stakeholder.delete()
+    with transaction.atomic():
+        audit_deletion(stakeholder, workspace_id=stakeholder.initiative.workspace_id)
+        stakeholder.delete()
 
 
 # --- decisions by hand, experiments ------------------------------------------------------------
@@ -419,7 +443,11 @@ def decision_record(
         decided_at=timezone.now(),
         revisit_on=revisit_on,
     )
-    save_validated(decision)
+    with transaction.atomic():
+        save_validated(decision)
+        webhook_emit(
+            workspace=workspace, event="decision.created", data=payloads.decision_data(decision)
+        )
     return decision
 
 
@@ -457,7 +485,9 @@ def experiment_update(*, experiment: Experiment, **changes: Any) -> Experiment:
 
 
 def experiment_delete(*, experiment: Experiment) -> None:
-    experiment.delete()
+    with transaction.atomic():
+        audit_deletion(experiment, workspace_id=experiment.initiative.workspace_id)
+        experiment.delete()
 
 
 # --- ideas ---------------------------------------------------------------------------------------
@@ -560,7 +590,9 @@ def idea_update(*, idea: Idea, **changes: Any) -> Idea:
 def idea_delete(*, idea: Idea) -> None:
     """Deletes an open idea with its votes; a promoted or declined one stays on record."""
     _check_open(idea)
-    idea.delete()
+    with transaction.atomic():
+        audit_deletion(idea, workspace_id=idea.workspace_id)
+        idea.delete()
 
 
 def idea_unvote(*, idea: Idea, by: User) -> None:

@@ -8,6 +8,7 @@ SECRET_KEY and ALLOWED_HOSTS and turns on every production security setting.
 import base64
 import hashlib
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -69,11 +70,13 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "simple_history",
+    "axes",
     "pm_value",
     "accounts",
     "strategy",
     "initiatives",
     "reports",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -90,6 +93,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Keeps the request for the audit trail (accounts/audit.py): who acts, from where.
+    "accounts.audit.AuditContextMiddleware",
+    # Last, as django-axes requires: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "pm_value.urls"
@@ -136,6 +143,25 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 PASSWORD_MIN_LENGTH = env.int("PASSWORD_MIN_LENGTH", default=12)
+# django-axes first: it refuses a locked-out sign-in before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "accounts.signin.LoginAttemptsBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Sign-in lockout (accounts/signin.py): after LOGIN_FAILURE_LIMIT failures for one account
+# (from any address) or from one address (for any accounts), sign-in is refused for
+# LOGIN_COOLOFF_MINUTES, counted from the last failure.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "accounts.signin.login_username"
+AXES_CLIENT_IP_CALLABLE = "accounts.audit.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.signin.locked_out"
+# Proxies in front of the app that append the client's address to X-Forwarded-For (0: the
+# app is reached directly and REMOTE_ADDR is the client). Lockouts and the audit trail
+# read the address through it.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -206,14 +232,20 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
+    # Anonymous calls by address, browser sessions by user, API tokens each by token.
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "accounts.throttling.SessionUserRateThrottle",
+        "accounts.throttling.TokenRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("API_THROTTLE_ANON", default="60/minute"),
         "user": env.str("API_THROTTLE_USER", default="2000/minute"),
+        "token": env.str("API_THROTTLE_TOKEN", default="2000/minute"),
     },
+    # The anonymous budget is per address: read it as accounts.audit.client_ip does (DRF's
+    # default, None, would trust any X-Forwarded-For a client sends).
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "EXCEPTION_HANDLER": "pm_value.api.errors.exception_handler",
     "NON_FIELD_ERRORS_KEY": "detail",
     "DEFAULT_SCHEMA_CLASS": "pm_value.api.schema.AutoSchema",
@@ -233,6 +265,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Tags by resource ("teams", "me"), not by the common /api/v1/workspaces/{slug} prefix.
     "SCHEMA_PATH_PREFIX": r"/api/v1(/workspaces/\{workspace_slug\})?",
+    # Choice sets that share a field name get a name of their own, not a numbered one.
+    "ENUM_NAME_OVERRIDES": {"WebhookDeliveryStatusEnum": "webhooks.models.DeliveryStatus"},
 }
 
 # --- Celery -----------------------------------------------------------------------------
@@ -255,8 +289,9 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # An unacknowledged task returns to the queue after this long. It must exceed the hard
 # time limit plus the longest retry countdown, or a slow task would run twice.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
-CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
+_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=2 * 60 * 60)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": _VISIBILITY_TIMEOUT}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": _VISIBILITY_TIMEOUT}
 # Hourly, so every workspace is served within the hour after its own midnight. A run that
 # could not start within the hour (no worker) is dropped: the next one does the same work.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
@@ -270,7 +305,51 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": crontab(minute=10),
         "options": {"expires": 55 * 60},
     },
+    "reports-schedule-due": {
+        "task": "reports.tasks.schedule_due",
+        "schedule": crontab(minute="*/15"),
+        "options": {"expires": 14 * 60},
+    },
+    "webhooks-deliver-due": {
+        "task": "webhooks.tasks.deliver_due",
+        "schedule": crontab(),
+        "options": {"expires": 50},
+    },
 }
+
+# The value figures (value/summary/, value/objectives/, the dashboard) are kept for this
+# long (reports.recent_figures): realized value shows at once, since a new version of the
+# value data is a new key; statuses, efforts, titles and alignments within this many
+# seconds. 0 keeps nothing.
+VALUE_FIGURES_FRESH_SECONDS = env.int("VALUE_FIGURES_FRESH_SECONDS", default=30)
+
+# Value reports (reports.services): a worker holds a run by a lease it renews as it goes; a
+# run whose worker died is taken up again once the lease has run out (by the task coming
+# back from the broker, or by schedule_due queueing it again after REPORT_RUN_STALE_SECONDS).
+# A failed attempt is retried after 30 s, 60 s, … until REPORT_RUN_MAX_ATTEMPTS; e-mails
+# likewise until REPORT_DELIVERY_MAX_ATTEMPTS.
+REPORT_RUN_LEASE_SECONDS = env.int("REPORT_RUN_LEASE_SECONDS", default=10 * 60)
+REPORT_RUN_STALE_SECONDS = env.int("REPORT_RUN_STALE_SECONDS", default=15 * 60)
+REPORT_RUN_MAX_ATTEMPTS = env.int("REPORT_RUN_MAX_ATTEMPTS", default=3)
+REPORT_RUN_RETRY_BACKOFF_SECONDS = env.float("REPORT_RUN_RETRY_BACKOFF_SECONDS", default=30.0)
+REPORT_DELIVERY_MAX_ATTEMPTS = env.int("REPORT_DELIVERY_MAX_ATTEMPTS", default=5)
+
+# Outbound webhooks (webhooks.services): a delivery is retried after each of these delays
+# (seconds: 1 min, 5 min, 30 min, 2 h, 6 h, 12 h), then failed; an endpoint whose every
+# attempt failed for WEBHOOK_DISABLE_AFTER_HOURS is turned off and its admins e-mailed.
+# A task waits for its retry itself up to WEBHOOK_MAX_COUNTDOWN_SECONDS (well inside the
+# broker's visibility timeout); longer waits are queued by the deliver_due job.
+WEBHOOK_RETRY_DELAYS = env.list(
+    "WEBHOOK_RETRY_DELAYS", cast=float, default=[60, 300, 1800, 7200, 21600, 43200]
+)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+WEBHOOK_DISABLE_AFTER_HOURS = env.float("WEBHOOK_DISABLE_AFTER_HOURS", default=24.0)
+WEBHOOK_MAX_COUNTDOWN_SECONDS = env.float("WEBHOOK_MAX_COUNTDOWN_SECONDS", default=30 * 60)
+WEBHOOK_SWEEP_GRACE_SECONDS = env.float("WEBHOOK_SWEEP_GRACE_SECONDS", default=60.0)
+# Receivers are https on the public internet in production; DEBUG (a laptop, the tests)
+# also allows http://localhost and private addresses.
+WEBHOOK_ALLOW_HTTP_LOCALHOST = env.bool("WEBHOOK_ALLOW_HTTP_LOCALHOST", default=DEBUG)
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=DEBUG)
 
 # --- Security -----------------------------------------------------------------------------
 # The style attributes Plotly writes for the rich text of labels (<b> in a hover label:
@@ -341,5 +420,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # WeasyPrint and fontTools log every step of every PDF at INFO.
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }

@@ -13,12 +13,16 @@ urlpatterns = [
     path("", include("initiatives.idea_urls")),
     path("", include("reports.urls")),
     path("", include("reports.share_urls")),
+    path("", include("reports.report_urls")),
+    path("", include("webhooks.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("pm_value.api.urls")),
+    path("api/v1/", include("accounts.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its start-up script from ?script (no inline script: CSP).
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
-handler404 = "accounts.views.page_not_found"
+handler403 = "accounts.views.permission_denied"  # audits the refusal (accounts/audit.py)
+handler404 = "pm_value.api.errors.page_not_found"

@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
+from accounts.audit import audit_deletion
 from accounts.models import User, Workspace
 from accounts.selectors import is_member
 from pm_value.model_writes import assign_fields, save_validated
@@ -31,6 +32,8 @@ from strategy.models import (
     ObjectiveStatus,
 )
 from strategy.selectors import objective_ancestor_ids
+from webhooks.payloads import measurements_data
+from webhooks.services import webhook_emit
 
 MAX_POINTS_PER_CALL = 10_000
 MAX_CSV_ROWS = 200_000
@@ -128,9 +131,19 @@ def objective_delete(*, objective: Objective) -> None:
         Workspace.objects.select_for_update().filter(pk=objective.workspace_id).get()
         if objective.children.exists():
             raise ValidationError(refusal)
+        # A refusal below leaves this block with an exception: the event is rolled back.
+        audit_deletion(objective, workspace_id=objective.workspace_id)
         try:
             objective.delete()
-        except ProtectedError as exc:  # a sub-objective created by someone else just now
+        except ProtectedError as exc:
+            # A sub-objective created by someone else just now, or what else keeps it
+            # (a value report that covers it): name it.
+            kept_by = {str(type(o)._meta.verbose_name_plural) for o in exc.protected_objects}
+            if kept_by - {str(Objective._meta.verbose_name_plural)}:
+                refusal = (
+                    f"Other records depend on this objective ({', '.join(sorted(kept_by))}): "
+                    "change or delete them first, or archive it."
+                )
             raise ValidationError(refusal) from exc
 
 
@@ -200,6 +213,7 @@ def metric_delete(*, metric: Metric) -> None:
         raise ValidationError(refusal)
     try:
         with transaction.atomic():
+            audit_deletion(metric, workspace_id=metric.workspace_id)
             metric.delete()
     except ProtectedError as exc:  # a key result created by someone else just now
         raise ValidationError(refusal) from exc
@@ -244,7 +258,9 @@ def key_result_update(*, key_result: KeyResult, **changes: Any) -> KeyResult:
 
 
 def key_result_delete(*, key_result: KeyResult) -> None:
-    key_result.delete()
+    with transaction.atomic():
+        audit_deletion(key_result, workspace_id=key_result.workspace_id)
+        key_result.delete()
 
 
 def key_result_archive(*, key_result: KeyResult) -> KeyResult:
@@ -322,6 +338,8 @@ def _text(raw: Any, name: str, max_length: int) -> str:
         raise ValueError(f"{name} must be text.")
     if len(raw) > max_length:
         raise ValueError(f"{name} is longer than {max_length} characters.")
+    if "\x00" in raw:  # PostgreSQL stores no NUL in text: refused here, in words
+        raise ValueError(f"{name} contains a NUL character (\\x00); remove it.")
     return raw.strip()
 
 
@@ -365,7 +383,15 @@ def measurements_ingest(*, metric: Metric, points: Sequence[Mapping[str, Any]]) 
     if errors:
         raise ValidationError({"points": errors})
     with transaction.atomic():
-        return _upsert(metric, parsed)
+        result = _upsert(metric, parsed)
+        _emit_ingested(metric, result)
+    return result
+
+
+def _emit_ingested(metric: Metric, result: IngestResult) -> None:
+    """One measurement.ingested event per batch of one metric, in its transaction."""
+    data = measurements_data(metric, result)
+    webhook_emit(workspace=metric.workspace, event="measurement.ingested", data=data)
 
 
 def _upsert(metric: Metric, points: Sequence[Point]) -> IngestResult:
@@ -447,6 +473,11 @@ def measurements_import_csv(*, workspace: Workspace, content: bytes) -> IngestRe
                 ]
             }
         ) from None
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise ValidationError(
+            {"file": [f"Line {line} contains a NUL character (\\x00): this is not a CSV file."]}
+        )
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [name.strip().lower() for name in (reader.fieldnames or [])]
     missing = [c for c in ("metric", "observed_on", "value") if c not in header]
@@ -522,6 +553,7 @@ def measurements_import_csv(*, workspace: Workspace, content: bytes) -> IngestRe
     with transaction.atomic():
         for pk in sorted(by_metric):  # a fixed order: concurrent imports cannot deadlock
             result = _upsert(metric_by_pk[pk], by_metric[pk])
+            _emit_ingested(metric_by_pk[pk], result)
             total["created"] += result["created"]
             total["updated"] += result["updated"]
     return total

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import Model
 
-from accounts.models import Team
+from accounts.models import ApiToken, Membership, Team
 from initiatives.models import (
     Alignment,
     Decision,
@@ -17,8 +17,9 @@ from initiatives.models import (
     Initiative,
     Stakeholder,
 )
-from reports.models import ShareLink
+from reports.models import ReportDefinition, ReportRun, ShareLink
 from strategy.models import KeyResult, Measurement, Metric, Objective
+from webhooks.models import WebhookDelivery, WebhookEndpoint
 
 # Every model the matrix builds one row of, in each workspace. A detail route (`pk`) is
 # filled with the row of its viewset's model; a route whose model is not here fails.
@@ -36,6 +37,12 @@ MODELS: tuple[type[Model], ...] = (
     Experiment,
     Idea,
     ShareLink,
+    Membership,
+    ApiToken,
+    WebhookEndpoint,
+    WebhookDelivery,
+    ReportDefinition,
+    ReportRun,
 )
 
 # URL keywords other than `workspace_slug` and `pk`, and the model whose row fills them.
@@ -50,6 +57,18 @@ KWARG_MODELS: dict[str, type[Model]] = {
     "experiment_id": Experiment,
     "idea_id": Idea,
     "link_id": ShareLink,
+    "member_id": Membership,
+    "token_id": ApiToken,
+    "endpoint_id": WebhookEndpoint,
+    "delivery_id": WebhookDelivery,
+    "definition_id": ReportDefinition,
+}
+
+# Browser pages whose `pk` is not a viewset's: the model whose row fills it.
+PAGE_PK_MODELS: dict[str, type[Model]] = {
+    "value_reports:run": ReportRun,
+    "value_reports:run-status": ReportRun,
+    "value_reports:run-retry": ReportRun,
 }
 
 # API routes outside a workspace: what any signed-in user may call (anonymous: 401).
@@ -75,6 +94,11 @@ VIEWER_PAGES = {
     "ideas:list",
     "ideas:not-doing",
     "reports:dashboard",
+    "accounts:tokens",
+    "value_reports:list",
+    "value_reports:definition",
+    "value_reports:run",
+    "value_reports:run-status",
 }
 
 
@@ -263,6 +287,35 @@ FOREIGN_BODIES = [
             "method": "interview",
         },
     ),
+]
+
+FOREIGN_BODIES += [
+    ForeignBody(
+        f"report-{field}",
+        "report-definition-list",
+        {},
+        "post",
+        ReportDefinition,
+        field,
+        {
+            "name": f"Report of a {field}",
+            "formats": ["html"],
+            "recipient_emails": ["cfo@example.com"],
+            field: f"@{model.__name__}",
+        },
+    )
+    for field, model in (("team", Team), ("objective", Objective))
+] + [
+    ForeignBody(
+        f"report-{field}-update",
+        "report-definition-detail",
+        {"pk": ReportDefinition},
+        "patch",
+        ReportDefinition,
+        field,
+        {field: f"@{model.__name__}"},
+    )
+    for field, model in (("team", Team), ("objective", Objective))
 ]
 
 # Pages a viewer may POST to (the "contribute" scope: ideas and votes); every other

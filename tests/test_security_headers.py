@@ -16,10 +16,17 @@ from pytest_django.fixtures import Settings
 
 from accounts.models import Membership
 from reports.selectors import Scope
-from reports.services import share_link_create, share_link_token
+from reports.services import (
+    report_definition_create,
+    report_run_generate,
+    report_run_request,
+    share_link_create,
+    share_link_token,
+)
 from tests.accounts.factories import PASSWORD
 from tests.reports.test_dashboard import hand_computed_portfolio
 from tests.test_settings import production_env, settings_as_json
+from webhooks.services import webhook_endpoint_create
 
 pytestmark = pytest.mark.django_db
 
@@ -47,15 +54,42 @@ def directives(header: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def pages(admin: Membership) -> dict[str, str]:
+def pages(admin: Membership, settings: Settings) -> dict[str, str]:
     """One address of each kind of page, with data on it."""
     workspace = admin.workspace
     portfolio = hand_computed_portfolio(workspace, owner=admin.user)
     initiative = portfolio["a"]
     metric = initiative.expected_impacts.get().metric
     link = share_link_create(workspace=workspace, by=admin.user, scope=Scope(), label="Board")
+    definition = report_definition_create(
+        workspace=workspace,
+        by=admin.user,
+        name="Monthly value review",
+        formats=["html", "pdf", "csv"],
+        recipient_emails=["cfo@example.com"],
+    )
+    run = report_run_request(definition=definition, by=admin.user)
+    report_run_generate(run_id=run.pk)  # in this test's transaction: made here, not queued
+    settings.WEBHOOK_ALLOW_HTTP_LOCALHOST = True
+    hook = webhook_endpoint_create(
+        workspace=workspace, by=admin.user, url="http://127.0.0.1:9/hook"
+    )
     w = f"/w/{workspace.slug}"
+    api = f"/api/v1/workspaces/{workspace.slug}"
     return {
+        "reports": f"{w}/reports/",
+        "report": f"{w}/reports/{definition.pk}/",
+        "report-form": f"{w}/reports/{definition.pk}/edit/",
+        "report-run": f"{w}/reports/runs/{run.pk}/",
+        "report-run-status": f"{w}/reports/runs/{run.pk}/status/",
+        "report-pdf": f"{api}/report-runs/{run.pk}/pdf/",
+        "report-html": f"{api}/report-runs/{run.pk}/html/",
+        "webhooks": f"{w}/webhooks/",
+        "webhook": f"{w}/webhooks/{hook.pk}/",
+        "tokens": f"{w}/tokens/",
+        "members": f"{w}/members/",
+        "audit": f"{w}/audit/",
+        "password": "/accounts/password/",
         "workspace": f"{w}/",
         "strategy": f"{w}/strategy/",
         "metric": f"{w}/metrics/{metric.pk}/",

@@ -6,6 +6,7 @@ A route the matrix cannot fill (a new URL keyword, a detail route of a model wit
 row here) fails by name: add its row to tests/tenant_matrix_data.py.
 """
 
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -33,7 +34,7 @@ from initiatives.models import (
     Initiative,
     Stakeholder,
 )
-from reports.models import ShareLink
+from reports.models import ReportDefinition, ReportRun, ShareLink
 from strategy.models import KeyResult, Measurement, Metric, Objective
 from tests.accounts.factories import MembershipFactory, UserFactory, WorkspaceFactory
 from tests.tenant_matrix_data import (
@@ -41,11 +42,13 @@ from tests.tenant_matrix_data import (
     FOREIGN_BODIES,
     KWARG_MODELS,
     MODELS,
+    PAGE_PK_MODELS,
     USER_API_ROUTES,
     VIEWER_PAGES,
     VIEWER_POSTS,
     ForeignBody,
 )
+from webhooks.models import WebhookDelivery, WebhookEndpoint
 
 MARK = "GLOBEX-ONLY"  # in every text of the other workspace: never in an acme answer
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -204,6 +207,42 @@ def _rows(workspace: Workspace, admin: User, member: User, text: str) -> dict[ty
     link = ShareLink.objects.create(
         workspace=workspace, label=f"{text} link", nonce=f"{text[:6]}-nonce", created_by=admin
     )
+    # The member pages act on the viewer's membership; the token is the admin's, so a
+    # viewer's revoke is refused like any other editor action.
+    membership = Membership.objects.get(workspace=workspace, user=member)
+    token, _ = api_token_create(
+        membership=Membership.objects.get(workspace=workspace, user=admin), name=f"{text} token"
+    )
+    endpoint = WebhookEndpoint.objects.create(
+        workspace=workspace,
+        url=f"https://{workspace.slug}.example.com/hooks",
+        description=text,
+        events=["*"],
+        secret=f"{text[:6]}-secret",
+        created_by=admin,
+    )
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint,
+        event="ping",
+        event_id=uuid.uuid4(),
+        payload={"note": text},
+        status="failed",
+        error=text,
+    )
+    # A run of January 2026, still queued: its files are not there yet (409).
+    report = ReportDefinition.objects.create(
+        workspace=workspace, name=f"{text} report", formats=["html", "pdf"], created_by=admin
+    )
+    report.recipients.create(email=f"{workspace.slug}@example.com")
+    run = ReportRun.objects.create(
+        workspace=workspace,
+        definition=report,
+        period_start=date(2026, 1, 1),
+        period_end=date(2026, 1, 31),
+        as_of=date(2026, 1, 31),
+        trigger="manual",
+        requested_by=admin,
+    )
     rows: list[Model] = [
         team,
         objective,
@@ -218,6 +257,12 @@ def _rows(workspace: Workspace, admin: User, member: User, text: str) -> dict[ty
         experiment,
         idea,
         link,
+        membership,
+        token,
+        endpoint,
+        delivery,
+        report,
+        run,
     ]
     by_model = {type(row): row for row in rows}
     assert set(by_model) == set(MODELS)
@@ -288,7 +333,7 @@ def _fill(world: World, route: Route, *, foreign: bool = False) -> dict[str, Any
         if name == "pk":
             view_class = getattr(route.callback, "cls", None)
             queryset = getattr(view_class, "queryset", None)
-            model = queryset.model if queryset is not None else None
+            model = queryset.model if queryset is not None else PAGE_PK_MODELS.get(route.name)
         else:
             model = KWARG_MODELS.get(name)
         if model is None or model not in world.rows:
@@ -393,14 +438,12 @@ def test_api_foreign_ids_in_the_url_are_not_found(world: World, db: None, route:
 
 
 def _ids(payload: Any) -> Iterator[int]:
-    if isinstance(payload, dict):
-        for key, value in payload.items():
-            if key == "id" and isinstance(value, int):
-                yield value
-            yield from _ids(value)
-    elif isinstance(payload, list):
-        for item in payload:
-            yield from _ids(item)
+    """The ids of the list's own rows: not the ids nested in them, which are other models'
+    (a report's last run) and could equal a foreign row's id by chance."""
+    rows = payload.get("results", []) if isinstance(payload, dict) else payload
+    for row in rows if isinstance(rows, list) else []:
+        if isinstance(row, dict) and isinstance(row.get("id"), int):
+            yield row["id"]
 
 
 LIST_ROUTES = [

@@ -7,6 +7,7 @@ this handler turns them into DRF responses. Anything else is a bug and stays a 5
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -50,3 +51,13 @@ def _django_validation_detail(exc: DjangoValidationError) -> Any:
             details["detail"] = _sentence(details.pop("__all__"))
         return details
     return {"detail": _sentence(exc.messages)}
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """An address no route matches: under /api/ in the API's error format (a client reads
+    JSON whatever the path it got wrong), elsewhere the page for people."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found: no API operation at this address."}, status=404)
+    from accounts.views import page_not_found as page
+
+    return page(request, exception)

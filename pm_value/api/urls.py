@@ -14,6 +14,7 @@ from initiatives.api import (
     StakeholderViewSet,
 )
 from reports.api import ObjectivesValueView, ValueSummaryView
+from reports.report_api import DefinitionRunViewSet, ReportDefinitionViewSet, ReportRunViewSet
 from strategy.api import (
     KeyResultViewSet,
     MeasurementImportView,
@@ -21,6 +22,7 @@ from strategy.api import (
     MetricViewSet,
     ObjectiveViewSet,
 )
+from webhooks.api import WebhookDeliveryViewSet, WebhookEndpointViewSet
 
 workspace_router = SimpleRouter()
 workspace_router.register("teams", TeamViewSet, basename="team")
@@ -46,6 +48,19 @@ workspace_router.register(
 workspace_router.register("decisions", DecisionViewSet, basename="decision")
 workspace_router.register("experiments", ExperimentViewSet, basename="experiment")
 workspace_router.register("ideas", IdeaViewSet, basename="idea")
+workspace_router.register("webhooks", WebhookEndpointViewSet, basename="webhook")
+workspace_router.register(
+    r"webhooks/(?P<endpoint_id>[0-9]+)/deliveries",
+    WebhookDeliveryViewSet,
+    basename="webhook-delivery",
+)
+workspace_router.register("reports", ReportDefinitionViewSet, basename="report-definition")
+workspace_router.register(
+    r"reports/(?P<definition_id>[0-9]+)/runs",
+    DefinitionRunViewSet,
+    basename="report-definition-run",
+)
+workspace_router.register("report-runs", ReportRunViewSet, basename="report-run")
 
 urlpatterns = [
     path("me/", MeView.as_view(), name="api-me"),

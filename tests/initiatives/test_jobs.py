@@ -170,6 +170,27 @@ class TestMeasureDue:
         assert "480 EUR" in html
         assert "125%" in html
 
+    def test_markup_in_a_title_is_shown_as_text_in_the_mail(
+        self,
+        workspace: Workspace,
+        editor: Membership,
+        django_capture_on_commit_callbacks: Capture,
+    ) -> None:
+        # Given an initiative whose title holds markup
+        title = "<script>alert(1)</script> & <b>bold</b> checkout"
+        initiative = released(workspace, owner=editor.user, window_ends_in_days=-1, title=title)
+        with_realized_figures(initiative, mrr(workspace))
+
+        # When it is measured and its owner mailed
+        assert run_measure(django_capture_on_commit_callbacks) == 1
+
+        # Then the HTML of the mail shows the title as text, and runs nothing
+        html = html_of(mail.outbox[0])
+        escaped = "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt; checkout"
+        assert escaped in html
+        assert "<script>" not in html
+        assert "<b>bold</b>" not in html
+
     def test_a_window_that_ends_today_is_due_today(
         self, workspace: Workspace, editor: Membership, django_capture_on_commit_callbacks: Capture
     ) -> None:
@@ -367,7 +388,11 @@ def test_the_tasks_run_the_jobs(
 def test_beat_runs_both_jobs_every_hour() -> None:
     import initiatives.tasks  # noqa: F401 - registers the tasks, as the worker's autodiscovery does
 
-    schedule = settings.CELERY_BEAT_SCHEDULE
+    schedule = {
+        name: entry
+        for name, entry in settings.CELERY_BEAT_SCHEDULE.items()
+        if str(entry["task"]).startswith("initiatives.")
+    }
     tasks = {entry["task"] for entry in schedule.values()}
     assert tasks == {"initiatives.tasks.measure_due", "initiatives.tasks.remind_revisits"}
     assert tasks <= set(celery_app.tasks)
@@ -375,7 +400,22 @@ def test_beat_runs_both_jobs_every_hour() -> None:
         # every hour, at one fixed minute
         assert entry["schedule"].hour == set(range(24))  # type: ignore[attr-defined]
         assert len(entry["schedule"].minute) == 1  # type: ignore[attr-defined]
-    assert celery_app.conf.beat_schedule == schedule
+    assert celery_app.conf.beat_schedule == settings.CELERY_BEAT_SCHEDULE
+
+
+def test_beat_runs_every_periodic_task_that_exists() -> None:
+    import initiatives.tasks  # noqa: F401
+    import reports.tasks  # noqa: F401
+    import webhooks.tasks  # noqa: F401
+
+    tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert tasks == {
+        "initiatives.tasks.measure_due",
+        "initiatives.tasks.remind_revisits",
+        "reports.tasks.schedule_due",
+        "webhooks.tasks.deliver_due",
+    }
+    assert tasks <= set(celery_app.tasks)
 
 
 # --- reminders ----------------------------------------------------------------------------------

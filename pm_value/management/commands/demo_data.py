@@ -17,6 +17,7 @@ from django.db import transaction
 from accounts.models import Role, User, Workspace
 from accounts.services import member_add, team_create, workspace_create
 from initiatives.demo import seed_initiatives
+from reports.demo import seed_reports
 from strategy.demo import seed_strategy
 from strategy.models import Metric
 from strategy.services import workspace_today
@@ -43,6 +44,12 @@ class Command(BaseCommand):
             email, password = self._admin_credentials()
             self._seed_strategy()
             self._seed_initiatives()
+        # Outside the transaction above: the reports' e-mails go out when theirs commits.
+        seed_reports(
+            workspace=Workspace.objects.get(slug=DEMO_SLUG),
+            admin=User.objects.get(email=DEMO_EMAIL),
+            say=self.stdout.write,
+        )
         self.stdout.write(
             self.style.SUCCESS("PM Value demo is ready.")
             + f"\n  URL:      {options['url']}\n  E-mail:   {email}\n  Password: {password}\n"
