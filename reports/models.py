@@ -25,8 +25,10 @@ class ShareLink(models.Model):
     the whole workspace because its scope went away.
 
     The address carries the link's id and nonce, signed with SECRET_KEY
-    (django.core.signing, see reports.services): nothing secret is stored, so editors can
-    copy the address again from the list, and the database alone cannot forge one.
+    (django.core.signing, see reports.services), and is looked up by the nonce, which a
+    restore keeps, so a shared address survives an import that renumbers the ids. Nothing
+    secret is stored, so editors can copy the address again from the list, and the
+    database alone cannot forge one.
     Revocation and expiry are read from this row on every visit.
     """
 

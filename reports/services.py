@@ -24,7 +24,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.crypto import constant_time_compare
 from django.utils.text import slugify
 
 from accounts.models import Membership, Team, User, Workspace
@@ -178,13 +177,16 @@ def share_link_resolve(*, token: str, now: datetime | None = None) -> ShareLink:
     match = _VALUE.fullmatch(value)
     if match is None or int(match[1]) > MAX_ID:
         raise _not_valid()
+    # Found by its nonce, unique in the database and kept by a restore (import_workspace
+    # renews it only in a copy beside the original), so an address shared before a
+    # backup was restored still opens the same link under its new id. The id in the
+    # token is only what was signed with it.
     link = (
         ShareLink.objects.select_related("workspace", "team", "objective")
-        .filter(pk=int(match[1]))
+        .filter(nonce=match[2])
         .first()
     )
-    # A deleted link, or another link that took its id after a restore.
-    if link is None or not constant_time_compare(link.nonce, match[2]):
+    if link is None:  # a deleted link, or the old address of a copy's link
         raise _not_valid()
     # share_link_create never writes a scope of another workspace; a row written some
     # other way does not get to show one either.

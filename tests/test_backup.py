@@ -34,7 +34,14 @@ from initiatives.services import (
 from pm_value import backup
 from reports.models import ReportDefinition, ReportDelivery, ReportRecipient, ReportRun
 from reports.selectors import Scope, value_summary
-from reports.services import share_link_create, share_link_revoke
+from reports.models import ShareLink
+from reports.services import (
+    ShareLinkRefused,
+    share_link_create,
+    share_link_resolve,
+    share_link_revoke,
+    share_link_token,
+)
 from tests.accounts.factories import MembershipFactory, TeamFactory, UserFactory, WorkspaceFactory
 from tests.strategy.factories import KeyResultFactory, MetricFactory, ObjectiveFactory, measure
 from webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -361,6 +368,9 @@ def test_a_deleted_workspace_comes_back_row_for_row_under_new_ids(
     before, globex_before = snapshot(acme), snapshot(globex)
     figures = summary_figures(acme)
     assert figures[2] is not None  # a realized value, from the measurements around release
+    addresses = {
+        link.label: share_link_token(link=link) for link in ShareLink.objects.filter(workspace=acme)
+    }
     export("acme", tmp_path / "acme.json")
     people = set(member_emails(acme)) - {shared.email}
 
@@ -385,6 +395,12 @@ def test_a_deleted_workspace_comes_back_row_for_row_under_new_ids(
     assert User.objects.filter(email=shared.email).count() == 1
     # Kept and derived figures (the realized-value caches, the stored priority) agree.
     assert summary_figures(restored) == figures
+    # Addresses shared before the restore open the same links, now under new ids.
+    board = share_link_resolve(token=addresses["Board"])
+    assert (board.workspace, board.label, board.team.name) == (restored, "Board", "Growth")
+    with pytest.raises(ShareLinkRefused) as refused:
+        share_link_resolve(token=addresses["Investors"])
+    assert refused.value.reason == "revoked"
 
 
 def member_emails(workspace: Workspace) -> list[str]:
@@ -399,6 +415,7 @@ def test_a_copy_beside_the_original_has_the_same_rows_and_keys_that_open_only_th
     acme, _, _ = two_workspaces
     membership = acme.memberships.get(role=Role.ADMIN)
     _, key = api_token_create(membership=membership, name="Live")
+    board = ShareLink.objects.get(workspace=acme, label="Board")
     before = snapshot(acme)
     content = export("acme", tmp_path / "acme.json")
     users_before = User.objects.count()
@@ -432,6 +449,10 @@ def test_a_copy_beside_the_original_has_the_same_rows_and_keys_that_open_only_th
     assert differences(before, snapshot(acme)) == []
     assert User.objects.count() == users_before  # everyone matched by address
     assert "API tokens were revoked in the copy" in out.getvalue()
+    # The shared address opens the original's link; the copy's link has an address of its own.
+    assert share_link_resolve(token=share_link_token(link=board)) == board
+    copied_board = ShareLink.objects.get(workspace=copy, label="Board")
+    assert share_link_resolve(token=share_link_token(link=copied_board)).workspace == copy
     assert not ReportDefinition.objects.filter(workspace=copy, scheduled=True).exists()
     assert not WebhookEndpoint.objects.filter(workspace=copy, active=True).exists()
     assert "scheduled reports are paused" in out.getvalue()

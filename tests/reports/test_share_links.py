@@ -258,6 +258,26 @@ class TestResolve:
 
         assert refused.value.reason == "invalid"
 
+    def test_an_address_keeps_opening_its_link_after_a_restore_gave_it_a_new_id(
+        self, editor: Membership
+    ):
+        link = link_of(editor)
+        address = share_link_token(link=link)
+        old_id, nonce = link.pk, link.nonce
+        link.delete()  # what import_workspace writes: the same row, nonce kept, a new id
+        ShareLink.objects.create(
+            pk=old_id + 1000,
+            workspace=editor.workspace,
+            team=None,
+            objective=None,
+            label="Restored",
+            nonce=nonce,
+        )
+
+        restored = share_link_resolve(token=address)
+
+        assert (restored.pk, restored.label) == (old_id + 1000, "Restored")
+
     def test_a_scope_of_another_workspace_written_by_hand_opens_nothing(
         self, workspace: Workspace, other_workspace: Workspace, editor: Membership
     ):
