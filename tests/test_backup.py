@@ -32,9 +32,8 @@ from initiatives.services import (
     stakeholder_add,
 )
 from pm_value import backup
-from reports.models import ReportDefinition, ReportDelivery, ReportRecipient, ReportRun
+from reports.models import ReportDefinition, ReportDelivery, ReportRecipient, ReportRun, ShareLink
 from reports.selectors import Scope, value_summary
-from reports.models import ShareLink
 from reports.services import (
     ShareLinkRefused,
     share_link_create,
@@ -397,6 +396,7 @@ def test_a_deleted_workspace_comes_back_row_for_row_under_new_ids(
     assert summary_figures(restored) == figures
     # Addresses shared before the restore open the same links, now under new ids.
     board = share_link_resolve(token=addresses["Board"])
+    assert board.team is not None
     assert (board.workspace, board.label, board.team.name) == (restored, "Board", "Growth")
     with pytest.raises(ShareLinkRefused) as refused:
         share_link_resolve(token=addresses["Investors"])
