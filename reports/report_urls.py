@@ -17,6 +17,11 @@ workspace_patterns = [
     path("runs/<int:pk>/", report_views.run_page, name="run"),
     path("runs/<int:pk>/status/", report_views.run_status, name="run-status"),
     path("runs/<int:pk>/retry/", report_views.run_retry, name="run-retry"),
+    path(
+        "runs/<int:pk>/deliveries/<int:report_delivery_id>/resend/",
+        report_views.delivery_resend,
+        name="delivery-resend",
+    ),
 ]
 
 urlpatterns = [path("w/<slug:workspace_slug>/reports/", include(workspace_patterns))]

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -23,7 +23,15 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from accounts.models import Membership, User, Workspace
 from reports import rendering, services
-from reports.models import IN_FLIGHT, ReportDefinition, ReportRun, RunStatus, RunTrigger
+from reports.models import (
+    IN_FLIGHT,
+    DeliveryStatus,
+    ReportDefinition,
+    ReportDelivery,
+    ReportRun,
+    RunStatus,
+    RunTrigger,
+)
 from reports.report_api import FILES, definitions_with_last_run, with_last_runs
 from reports.report_forms import ReportDefinitionForm, RunNowForm
 from reports.services import ReportRefused, day_text, period_bounds, period_label
@@ -464,4 +472,32 @@ def run_retry(request: HttpRequest, workspace_slug: str, pk: int) -> HttpRespons
         return redirect(_run_url(failed, workspace))
     if refusal:
         messages.info(request, f"{refusal} This is the run being made.")
+    return redirect(_run_url(run, workspace))
+
+
+@login_required
+@require_POST
+def delivery_resend(
+    request: HttpRequest, workspace_slug: str, pk: int, report_delivery_id: int
+) -> HttpResponse:
+    """Send again: the e-mail to one address whose delivery failed all its attempts."""
+    membership = member(request, workspace_slug, write=True)
+    workspace = membership.workspace
+    run = _run_of(workspace, pk)
+    try:
+        delivery = services.report_delivery_resend(run=run, delivery_id=report_delivery_id)
+    except ReportDelivery.DoesNotExist:
+        raise Http404("No such delivery of this report.") from None
+    except ReportRefused as exc:
+        messages.error(request, exc.detail)
+    else:
+        delivery.refresh_from_db(fields=["status", "last_error"])
+        if delivery.status == DeliveryStatus.SENT:  # sent already, in process (embedded)
+            messages.success(request, f"The report was sent again to {delivery.email}.")
+        else:
+            messages.success(
+                request,
+                f"The report is being sent again to {delivery.email}. Reload the page to "
+                "see whether the mail server took it.",
+            )
     return redirect(_run_url(run, workspace))

@@ -834,6 +834,34 @@ def report_run_deliver(*, run_id: int) -> Attempt:
     return Attempt("done")
 
 
+def report_delivery_resend(*, run: ReportRun, delivery_id: int) -> ReportDelivery:
+    """Sends the report again to an address whose delivery failed all its attempts: the
+    delivery is pending again with a fresh set of attempts, and the deliver task takes it
+    after commit. Decided under the delivery's row lock, so two clicks send one e-mail;
+    a delivery that was sent or is still being tried is refused in words."""
+    with transaction.atomic():
+        delivery = (
+            ReportDelivery.objects.select_for_update()
+            .filter(pk=delivery_id, run=run)
+            .select_related("run")
+            .first()
+        )
+        if delivery is None:
+            raise ReportDelivery.DoesNotExist
+        if delivery.status == DeliveryStatus.SENT:
+            raise ReportRefused(f"The report was sent to {delivery.email} already.")
+        if delivery.status == DeliveryStatus.PENDING:
+            raise ReportRefused(
+                f"The report to {delivery.email} is still being sent: the mail server is "
+                "tried again by itself, with growing pauses."
+            )
+        delivery.status = DeliveryStatus.PENDING
+        delivery.attempts = 0
+        delivery.save(update_fields=["status", "attempts"])
+        _enqueue_on_commit(DELIVER_TASK, run.pk)
+    return delivery
+
+
 def _report_message(run: ReportRun) -> EmailMultiAlternatives:
     label = period_label(run.definition.period, run.period_start)
     subject = f"{run.definition.name}: {label}"

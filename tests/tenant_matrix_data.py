@@ -17,7 +17,7 @@ from initiatives.models import (
     Initiative,
     Stakeholder,
 )
-from reports.models import ReportDefinition, ReportRun, ShareLink
+from reports.models import ReportDefinition, ReportDelivery, ReportRun, ShareLink
 from strategy.models import KeyResult, Measurement, Metric, Objective
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 
@@ -43,6 +43,7 @@ MODELS: tuple[type[Model], ...] = (
     WebhookDelivery,
     ReportDefinition,
     ReportRun,
+    ReportDelivery,
 )
 
 # URL keywords other than `workspace_slug` and `pk`, and the model whose row fills them.
@@ -62,6 +63,7 @@ KWARG_MODELS: dict[str, type[Model]] = {
     "endpoint_id": WebhookEndpoint,
     "delivery_id": WebhookDelivery,
     "definition_id": ReportDefinition,
+    "report_delivery_id": ReportDelivery,
 }
 
 # Browser pages whose `pk` is not a viewset's: the model whose row fills it.
@@ -69,6 +71,7 @@ PAGE_PK_MODELS: dict[str, type[Model]] = {
     "value_reports:run": ReportRun,
     "value_reports:run-status": ReportRun,
     "value_reports:run-retry": ReportRun,
+    "value_reports:delivery-resend": ReportRun,
 }
 
 # API routes outside a workspace: what any signed-in user may call (anonymous: 401).

@@ -34,7 +34,7 @@ from initiatives.models import (
     Initiative,
     Stakeholder,
 )
-from reports.models import ReportDefinition, ReportRun, ShareLink
+from reports.models import ReportDefinition, ReportDelivery, ReportRun, ShareLink
 from strategy.models import KeyResult, Measurement, Metric, Objective
 from tests.accounts.factories import MembershipFactory, UserFactory, WorkspaceFactory
 from tests.tenant_matrix_data import (
@@ -243,6 +243,10 @@ def _rows(workspace: Workspace, admin: User, member: User, text: str) -> dict[ty
         trigger="manual",
         requested_by=admin,
     )
+    # An address the mail server refused three times: the run page offers "Send again".
+    report_delivery = ReportDelivery.objects.create(
+        run=run, email=f"{workspace.slug}@example.com", status="failed", attempts=3, last_error=text
+    )
     rows: list[Model] = [
         team,
         objective,
@@ -263,6 +267,7 @@ def _rows(workspace: Workspace, admin: User, member: User, text: str) -> dict[ty
         delivery,
         report,
         run,
+        report_delivery,
     ]
     by_model = {type(row): row for row in rows}
     assert set(by_model) == set(MODELS)

@@ -13,8 +13,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Membership, Workspace
+from pm_value.celery import app as celery_app
+from reports import services as report_services
 from reports.models import DeliveryStatus, ReportDefinition, ReportDelivery, ReportRun, RunStatus
-from reports.services import report_run_request
+from reports.services import period_label, report_run_request
 from strategy.services import workspace_today
 from tests.accounts.factories import MembershipFactory
 from tests.reports.test_report_api import _make_runs, definition_of, succeeded_run
@@ -276,6 +278,73 @@ def test_a_succeeded_run_shows_the_report_its_downloads_and_who_got_it(
     assert_no_inline_script(html)
 
 
+# Committed for real: in process (the embedded default), the e-mail goes out as the
+# request's transaction commits, before the page says what happened.
+@pytest.mark.django_db(transaction=True)
+def test_an_editor_sends_a_failed_delivery_again_and_the_address_gets_one_email(
+    editor: Membership,
+    monkeypatch: pytest.MonkeyPatch,
+    mailoutbox: list[Any],
+) -> None:
+    definition = definition_of(editor, recipient_emails=["cfo@example.com", "ceo@example.com"])
+    with monkeypatch.context() as setup:  # made here, queued nowhere
+        setup.setattr(report_services, "_enqueue", lambda *args, **kwargs: None)
+        run = succeeded_run(definition, editor)
+    # The embedded default: the deliver task runs in process once the request commits.
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
+    ReportDelivery.objects.filter(run=run, email="cfo@example.com").update(
+        status=DeliveryStatus.SENT, attempts=1
+    )
+    ReportDelivery.objects.filter(run=run, email="ceo@example.com").update(
+        status=DeliveryStatus.FAILED, attempts=3, last_error="The mail server said: mailbox full."
+    )
+    failed = ReportDelivery.objects.get(run=run, email="ceo@example.com")
+    client = client_for(editor)
+    resend = reports_url(editor.workspace, f"runs/{run.pk}/deliveries/{failed.pk}/resend/")
+
+    page_html = client.get(reports_url(editor.workspace, f"runs/{run.pk}/")).content.decode()
+    response = client.post(resend, follow=True)
+    again = client.post(resend, follow=True)
+
+    # One button, on the failed row only.
+    assert page_html.count('data-testid="send-again"') == 1
+    assert resend in page_html
+    assert "The report was sent again to ceo@example.com." in text_of(response)
+    failed.refresh_from_db()
+    assert (failed.status, failed.attempts, failed.last_error) == (DeliveryStatus.SENT, 1, "")
+    assert [m.to for m in mailoutbox] == [["ceo@example.com"]]
+    assert mailoutbox[0].subject == f"{definition.name}: {period_label('month', run.period_start)}"
+    # A second click sends nothing more, and says why.
+    assert "The report was sent to ceo@example.com already." in text_of(again)
+    assert len(mailoutbox) == 1
+    assert 'data-testid="send-again"' not in again.content.decode()
+
+
+def test_send_again_is_refused_for_a_delivery_still_being_tried_or_of_another_run(
+    editor: Membership, mailoutbox: list[Any]
+) -> None:
+    definition = definition_of(editor, recipient_emails=["ceo@example.com"])
+    run = succeeded_run(definition, editor)
+    other = succeeded_run(definition_of(editor, name="Other"), editor)
+    pending = ReportDelivery.objects.get(run=run)
+    ReportDelivery.objects.filter(pk=pending.pk).update(attempts=2, last_error="Busy.")
+    client = client_for(editor)
+
+    response = client.post(
+        reports_url(editor.workspace, f"runs/{run.pk}/deliveries/{pending.pk}/resend/"),
+        follow=True,
+    )
+    foreign = client.post(
+        reports_url(editor.workspace, f"runs/{other.pk}/deliveries/{pending.pk}/resend/")
+    )
+
+    assert "The report to ceo@example.com is still being sent" in text_of(response)
+    assert foreign.status_code == 404
+    pending.refresh_from_db()
+    assert (pending.status, pending.attempts) == (DeliveryStatus.PENDING, 2)
+    assert mailoutbox == []
+
+
 def test_a_failed_run_says_why_and_an_editor_tries_again(editor: Membership) -> None:
     client = client_for(editor)
     run = report_run_request(definition=definition_of(editor), by=editor.user)
@@ -304,6 +373,9 @@ def test_a_viewer_reads_reports_and_runs_but_changes_nothing(
     definition = definition_of(editor)
     run = report_run_request(definition=definition, by=editor.user)
     ReportRun.objects.filter(pk=run.pk).update(status=RunStatus.FAILED, error="Broken.")
+    failed = ReportDelivery.objects.create(
+        run=run, email="ceo@example.com", status=DeliveryStatus.FAILED, attempts=3
+    )
 
     listed = client.get(reports_url(editor.workspace))
     detail = client.get(reports_url(editor.workspace, f"{definition.pk}/"))
@@ -321,11 +393,13 @@ def test_a_viewer_reads_reports_and_runs_but_changes_nothing(
         ("post", f"{definition.pk}/delete/"),
         ("post", f"{definition.pk}/run/"),
         ("post", f"runs/{run.pk}/retry/"),
+        ("post", f"runs/{run.pk}/deliveries/{failed.pk}/resend/"),
     ):
         response = getattr(client, method)(reports_url(editor.workspace, rest))
         assert response.status_code == 403, (method, rest)
     assert ReportRun.objects.count() == 1
     assert ReportDefinition.objects.get().archived_at is None
+    assert ReportDelivery.objects.get(pk=failed.pk).status == DeliveryStatus.FAILED
 
 
 def test_an_outsider_finds_nothing(editor: Membership, outsider: Membership) -> None:
