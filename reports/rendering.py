@@ -7,6 +7,10 @@ a standalone document with the stylesheet inline (the HTML file, the e-mail body
 and the bare `<article>` the run page includes, styled by the same file as a static asset
 (the app's CSP allows no inline style). Charts are `data:` URIs, which the CSP allows for
 images and WeasyPrint reads without a network.
+
+The e-mail body is the standalone document with its charts as PNG images carried in the
+message itself (`cid:` references, see `render_html(images=...)`): mail clients such as
+Gmail and Outlook show neither SVG nor `data:` images.
 """
 
 import base64
@@ -14,12 +18,16 @@ import csv
 import io
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from email.mime.image import MIMEImage
+from functools import partial
 from typing import Any
 
 from django.contrib.staticfiles import finders
+from django.core.mail import EmailMultiAlternatives
+from django.core.mail.message import SafeMIMEMultipart
 from django.template.loader import render_to_string
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -45,6 +53,7 @@ STYLESHEET = "css/report.css"
 TEMPLATE = "reports/report/document.html"
 CHART_BARS = 15  # bars in a chart; the tables below it have more rows, the CSV all
 CHART_LABEL = 42  # characters of a title on a chart's axis
+EMAIL_CHART_WIDTH = 672  # CSS pixels: the stylesheet's max-width of a chart (42rem)
 MAX_DEPTH_CLASS = 4  # objective indentation steps the stylesheet knows
 
 # --- figures in words -------------------------------------------------------------------------
@@ -129,15 +138,35 @@ def _more(count: int, shown: int, where: str) -> str:
 
 
 @dataclass(frozen=True)
+class InlineImage:
+    """A chart carried in an e-mail, which its HTML shows as `cid:<content_id>`."""
+
+    content_id: str
+    png: bytes
+
+
+@dataclass(frozen=True)
 class _Report:
     """What every section reads besides its own data."""
 
     currency: str
     period: str  # "between 1 July and 30 September 2026"
     as_of: str  # "30 September 2026"
+    # Where charts go as PNG images for an e-mail; None: SVG `data:` URIs in the document.
+    images: list[InlineImage] | None = field(default=None)
 
     def money(self, value: str | None) -> str | None:
         return _money_text(value, self.currency)
+
+    def chart(self, draw: Callable[[str], bytes], *, alt: str, note: str = "") -> "Chart":
+        """The chart that `draw(format)` renders: an SVG `data:` URI, or for an e-mail a PNG
+        added to `images`, with a width in pixels for mail clients that ignore the
+        stylesheet (Outlook's)."""
+        if self.images is None:
+            return Chart(src=_data_uri(draw("svg")), alt=alt, note=note)
+        content_id = f"chart-{len(self.images) + 1}@pm-value"
+        self.images.append(InlineImage(content_id, draw("png")))
+        return Chart(src=f"cid:{content_id}", alt=alt, note=note, width=EMAIL_CHART_WIDTH)
 
 
 def _headline(head: Json, r: _Report, released: Json) -> Json:
@@ -380,9 +409,10 @@ DELIVERED_COLOUR = "#047857"
 
 @dataclass(frozen=True)
 class Chart:
-    src: str  # a data: URI
+    src: str  # a data: URI, or cid: in an e-mail
     alt: str
     note: str = ""
+    width: int | None = None  # CSS pixels, for an e-mail
 
 
 @dataclass(frozen=True)
@@ -398,9 +428,10 @@ def _short(title: str) -> str:
     return title if len(title) <= CHART_LABEL else title[: CHART_LABEL - 1].rstrip() + "…"
 
 
-def _bars(*, titles: Sequence[str], series: Sequence[_Series], currency: str) -> str:
+def _bars(fmt: str, *, titles: Sequence[str], series: Sequence[_Series], currency: str) -> bytes:
     """Horizontal bars, the first title on top, each bar labelled with its text so the chart
-    reads without colour; an SVG document as text."""
+    reads without colour; an SVG document or (`fmt` "png") a PNG image at twice the pixels
+    of the screen, sharp on high-density displays."""
     n = len(titles)
     per_title = 0.22 * len(series) + 0.18
     with _CHART_LOCK, rc_context(_CHART_RC):
@@ -448,12 +479,15 @@ def _bars(*, titles: Sequence[str], series: Sequence[_Series], currency: str) ->
             # above the bars, where it covers none of them
             ax.legend(loc="lower left", bbox_to_anchor=(0, 1), ncols=len(series), frameon=False)
         buffer = io.BytesIO()
-        figure.savefig(buffer, format="svg", metadata={"Date": None})
-    return buffer.getvalue().decode()
+        if fmt == "svg":
+            figure.savefig(buffer, format="svg", metadata={"Date": None})
+        else:
+            figure.savefig(buffer, format="png", dpi=144, metadata={"Software": None})
+    return buffer.getvalue()
 
 
-def _data_uri(svg: str) -> str:
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
+def _data_uri(svg: bytes) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
 
 
 def _released_chart(data: Json, r: _Report) -> Chart | None:
@@ -472,7 +506,8 @@ def _released_chart(data: Json, r: _Report) -> Chart | None:
             if realization is not None
             else realized
         )
-    svg = _bars(
+    draw = partial(
+        _bars,
         titles=[s["title"] for s in rows],
         series=[
             _Series(
@@ -501,8 +536,8 @@ def _released_chart(data: Json, r: _Report) -> Chart | None:
         f"{s['title']}: expected {e}, realized {z}"
         for s, e, z in zip(rows, expected_text, realized_text, strict=True)
     )
-    return Chart(
-        src=_data_uri(svg),
+    return r.chart(
+        draw,
         alt=f"Expected and realized value of {which} released {r.period}, as of {r.as_of}: "
         f"{figures}.",
         note=f"The {len(rows)} with the most realized value of {data['count']}." if capped else "",
@@ -518,7 +553,8 @@ def _objectives_chart(top: list[Json], r: _Report) -> Chart | None:
         return None
     bars = valued[:CHART_BARS]
     texts = [r.money(o["value_delivered"]) or "" for o in bars]
-    svg = _bars(
+    draw = partial(
+        _bars,
         titles=[o["title"] for o in bars],
         series=[
             _Series(
@@ -536,8 +572,8 @@ def _objectives_chart(top: list[Json], r: _Report) -> Chart | None:
         f"{_plural(left_out, 'other top-level objective')}, with less or nothing delivered yet, "
         f"{'is' if left_out == 1 else 'are'} not shown."
     )
-    return Chart(
-        src=_data_uri(svg),
+    return r.chart(
+        draw,
         alt=f"Value delivered as of {r.as_of} per top-level objective: {figures}."
         + (f" {rest}" if left_out else ""),
         note=rest if left_out else "",
@@ -574,13 +610,22 @@ def stylesheet() -> str:
         return f.read()
 
 
-def render_html(*, data: Json, title: str, standalone: bool = True) -> str:
+def render_html(
+    *,
+    data: Json,
+    title: str,
+    standalone: bool = True,
+    images: list[InlineImage] | None = None,
+) -> str:
     """The report as HTML: a whole document with its stylesheet inline (`standalone`), or
-    the `<article>` a page includes (no inline style: the page links static/css/report.css)."""
+    the `<article>` a page includes (no inline style: the page links static/css/report.css).
+    With `images` (a list, for an e-mail), the charts are PNGs appended to it and shown by
+    `cid:` reference."""
     r = _Report(
         currency=data["currency"],
         period=days_between(data["period"]["start"], data["period"]["end"]),
         as_of=day(data["as_of"]),
+        images=images,
     )
     sections = []
     # In the order the report reads, whatever order the stored JSON kept its keys in
@@ -616,6 +661,40 @@ def render_html(*, data: Json, title: str, standalone: bool = True) -> str:
         "initiatives_count": len(data.get("initiatives", {}).get("rows", [])),
     }
     return render_to_string(TEMPLATE, context)
+
+
+# --- e-mail -------------------------------------------------------------------------------------
+
+
+class ReportEmail(EmailMultiAlternatives):
+    """A report e-mail whose HTML shows its charts from images carried in the message:
+
+        multipart/mixed
+          multipart/related
+            multipart/alternative (text/plain, text/html)
+            image/png, Content-ID <chart-1@pm-value>, ...
+          application/pdf, text/csv (the attachments)
+
+    the structure mail clients expect for inline images (RFC 2387)."""
+
+    def __init__(self, *args: Any, images: Sequence[InlineImage] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.images = list(images)
+
+    def _create_alternatives(self, msg: Any) -> Any:
+        alternatives = super()._create_alternatives(msg)  # type: ignore[misc]  # not in the stubs
+        if not self.images:
+            return alternatives
+        related = SafeMIMEMultipart(_subtype="related", encoding=self.encoding)
+        related.attach(alternatives)
+        for image in self.images:
+            part = MIMEImage(image.png, "png")
+            part.add_header("Content-ID", f"<{image.content_id}>")
+            part.add_header(
+                "Content-Disposition", "inline", filename=image.content_id.split("@")[0] + ".png"
+            )
+            related.attach(part)
+        return related
 
 
 # --- PDF ----------------------------------------------------------------------------------------

@@ -11,13 +11,12 @@ import smtplib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.core.mail import EmailMultiAlternatives
 from django.core.signing import BadSignature, Signer
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -52,6 +51,9 @@ from strategy.models import Objective
 from strategy.services import workspace_today
 from webhooks.payloads import report_run_data as run_data
 from webhooks.services import webhook_emit
+
+if TYPE_CHECKING:
+    from reports import rendering
 
 logger = logging.getLogger(__name__)
 
@@ -862,20 +864,25 @@ def report_delivery_resend(*, run: ReportRun, delivery_id: int) -> ReportDeliver
     return delivery
 
 
-def _report_message(run: ReportRun) -> EmailMultiAlternatives:
+def _report_message(run: ReportRun) -> "rendering.ReportEmail":
+    from reports import rendering  # matplotlib and WeasyPrint: loaded by workers only
+
     label = period_label(run.definition.period, run.period_start)
     subject = f"{run.definition.name}: {label}"
     url = settings.SITE_URL + reverse(
         "value_reports:run", kwargs={"workspace_slug": run.workspace.slug, "pk": run.pk}
     )
-    html = run.html_file.read().decode() if run.html_file else ""
-    if run.html_file:
-        run.html_file.close()
+    # The HTML of the run's file, with its charts as PNGs in the message (mail clients
+    # show no SVG and no data: image); drawn once for every address.
+    images: list[rendering.InlineImage] = []
+    html = ""
+    if run.html_file and run.data is not None:
+        html = rendering.render_html(data=run.data, title=subject, images=images)
     body = (
         f"{subject}\n\nThe value report of {run.workspace.name} for {label} is attached "
         f"as a PDF, and online at {url}\n"
     )
-    message = EmailMultiAlternatives(subject=subject, body=body)
+    message = rendering.ReportEmail(subject=subject, body=body, images=images)
     if html:
         message.attach_alternative(html, "text/html")
     for field_name, mimetype in (("pdf_file", "application/pdf"), ("csv_file", "text/csv")):

@@ -16,7 +16,9 @@ The portfolio is the hand-computed one of test_value_selectors.py. Its Q2 2026
 """
 
 import csv
+import email
 import io
+import re
 import subprocess
 import threading
 from collections.abc import Callable
@@ -865,11 +867,44 @@ def test_each_recipient_gets_the_report_once_with_the_html_and_the_pdf(
     assert isinstance(message, EmailMultiAlternatives)
     assert message.subject == "Quarterly value review: Q2 2026"
     assert len(message.to) == 1
-    html = [body for body, kind in message.alternatives if kind == "text/html"]
-    assert html == [Path(delivered_run.html_file.path).read_text()]
+    (html,) = [str(body) for body, kind in message.alternatives if kind == "text/html"]
+    # The run's HTML document, its charts carried in the message (cid:) instead of data:
+    # URIs: mail clients show neither SVG nor data: images.
+    stored = Path(delivered_run.html_file.path).read_text()
+    assert re.findall(r'src="(cid:[^"]+)"', html) == [
+        "cid:chart-1@pm-value",
+        "cid:chart-2@pm-value",
+    ]
+    assert "data:image" not in html
+    # Sized in pixels too, for Outlook, which ignores the stylesheet.
+    assert html.count(' width="672"') == 2
+    assert re.sub(r'src="cid:[^"]+"([^>]*) width="672"', r"SRC\1", html) == re.sub(
+        r'src="data:[^"]+"', "SRC", stored
+    )
     pdfs = [content for _, content, kind in message.attachments if kind == "application/pdf"]
     assert len(pdfs) == 1
     assert bytes(pdfs[0]).startswith(b"%PDF")
+    # As it travels: the images beside the HTML they belong to, the files after them.
+    sent = email.message_from_bytes(message.message().as_bytes())
+    assert [part.get_content_type() for part in sent.walk()] == [
+        "multipart/mixed",
+        "multipart/related",
+        "multipart/alternative",
+        "text/plain",
+        "text/html",
+        "image/png",
+        "image/png",
+        "application/pdf",
+        "text/csv",
+    ]
+    images = [part for part in sent.walk() if part.get_content_type() == "image/png"]
+    assert [part["Content-ID"] for part in images] == ["<chart-1@pm-value>", "<chart-2@pm-value>"]
+    for part in images:
+        assert part.get_content_disposition() == "inline"
+        png = part.get_payload(decode=True)
+        assert isinstance(png, bytes)
+        assert png.startswith(b"\x89PNG\r\n\x1a\n")
+        assert len(png) > 5_000
     for delivery in delivered_run.deliveries.all():
         assert (delivery.status, delivery.attempts, delivery.last_error) == ("sent", 1, "")
         assert delivery.sent_at is not None
