@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.utils import timezone
 
 from accounts.models import AuditAction, Role
@@ -24,6 +24,18 @@ class EmailAuthenticationForm(AuthenticationForm):
 
     def clean_username(self) -> str:
         return str(self.cleaned_data["username"]).strip().lower()
+
+
+class PasswordResetRequestForm(PasswordResetForm):
+    email = forms.EmailField(
+        label="E-mail address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
+        error_messages={
+            "required": "Enter the e-mail address you log in with.",
+            "invalid": "Enter a whole e-mail address, like name@example.com.",
+        },
+    )
 
 
 EXPIRY_CHOICES = [

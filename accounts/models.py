@@ -171,6 +171,7 @@ class AuditAction(models.TextChoices):
     LOGIN_FAILED = "login_failed", "Sign-in failed"
     LOCKED_OUT = "locked_out", "Locked out after failed sign-ins"
     LOGOUT = "logout", "Signed out"
+    PASSWORD_CHANGED = "password_changed", "Password changed"
     ACCESS_DENIED = "access_denied", "Access refused"
     MEMBER_ADDED = "member_added", "Member added"
     ROLE_CHANGED = "role_changed", "Role changed"

@@ -4,6 +4,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
+from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -254,3 +255,21 @@ def api_token_revoke(*, token: ApiToken) -> ApiToken:
                 details={"member": token.membership.user.email},
             )
     return token
+
+
+# --- passwords ---------------------------------------------------------------------------------
+
+
+def password_set(*, form: "SetPasswordForm[User]", how: str) -> User:
+    """Saves the new password of a valid SetPasswordForm (or PasswordChangeForm) and records
+    it in the audit trail, in one transaction. `how`: "reset link" or "password form"."""
+    with transaction.atomic():
+        user: User = form.save()
+        audit_record(
+            action=AuditAction.PASSWORD_CHANGED,
+            actor=user,
+            target=user,
+            target_label=user.email,
+            details={"how": how},
+        )
+    return user

@@ -6,12 +6,14 @@ right password; the page says so in words. The API's tokens never pass through h
 """
 
 import math
-from typing import Any
+from typing import Any, Literal
 
 from axes.backends import AxesStandaloneBackend
 from axes.helpers import get_cool_off
 from axes.signals import user_locked_out
+from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.core.cache import cache
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -100,3 +102,32 @@ def _audit_lockout(
         details={"minutes": lockout_minutes(request)},
         request=request,
     )
+
+
+# --- password reset requests --------------------------------------------------------------------
+
+_HOUR = 3600
+
+
+def _count(key: str) -> int:
+    """Counts one more event under `key` in a window of an hour from the first (atomic in
+    the cache, so concurrent requests all count)."""
+    cache.add(key, 0, timeout=_HOUR)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=_HOUR)
+        return 1
+
+
+def password_reset_budget(*, ip: str | None, email: str) -> Literal["ok", "address", "account"]:
+    """Whether a request for a password reset e-mail may go out: at most
+    PASSWORD_RESET_PER_HOUR per address (beyond it, the page says so) and per account
+    (beyond it, nothing more is sent but the page is the same, so it tells nobody whether
+    the account exists). Stops a stranger from filling someone's inbox."""
+    limit: int = settings.PASSWORD_RESET_PER_HOUR
+    if ip is not None and _count(f"password-reset:ip:{ip}") > limit:
+        return "address"
+    if _count(f"password-reset:email:{email.strip().lower()}") > limit:
+        return "account"
+    return "ok"

@@ -1,5 +1,5 @@
-"""Browser URLs of accounts: log in and out, passwords, the start page, the workspace home,
-API tokens, members and the audit log."""
+"""Browser URLs of accounts: log in and out, passwords (change, and reset by e-mail), the
+start page, the workspace home, API tokens, members and the audit log."""
 
 from django.urls import include, path
 
@@ -11,6 +11,13 @@ auth_patterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("password/", views.PasswordChangeView.as_view(), name="password-change"),
+    path("password/reset/", views.PasswordResetView.as_view(), name="password-reset"),
+    path("password/reset/sent/", views.password_reset_sent, name="password-reset-sent"),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        views.PasswordResetConfirmView.as_view(),
+        name="password-reset-confirm",
+    ),
 ]
 
 urlpatterns = [

@@ -4,6 +4,7 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,8 +14,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.audit import audit_record
-from accounts.forms import AuditFilterForm, EmailAuthenticationForm, RoleForm, TokenCreateForm
+from accounts.audit import audit_record, client_ip
+from accounts.forms import (
+    AuditFilterForm,
+    EmailAuthenticationForm,
+    PasswordResetRequestForm,
+    RoleForm,
+    TokenCreateForm,
+)
 from accounts.models import ApiToken, AuditAction, Membership, User
 from accounts.permissions import has_scope
 from accounts.selectors import (
@@ -30,7 +37,9 @@ from accounts.services import (
     api_token_revoke,
     member_remove,
     member_role_change,
+    password_set,
 )
+from accounts.signin import password_reset_budget
 
 AUDIT_PAGE_SIZE = 50
 ADMINS_ONLY = "Only admins of this workspace manage its members and read its audit log."
@@ -88,9 +97,67 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return {**super().get_context_data(**kwargs), "min_length": settings.PASSWORD_MIN_LENGTH}
 
     def form_valid(self, form: Any) -> HttpResponse:
-        response = super().form_valid(form)
+        password_set(form=form, how="password form")
+        # Keeps this session signed in (its hash changed with the password); the others end.
+        update_session_auth_hash(self.request, form.user)
         messages.success(self.request, "Your password is changed.")
-        return response
+        return redirect(self.get_success_url())
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Asks for the e-mail address and sends a link to set a new password, if an active
+    account has that address. The page that follows is the same either way, so it tells
+    nobody which addresses have accounts."""
+
+    template_name = "accounts/password_reset.html"
+    email_template_name = "accounts/email/password_reset.txt"
+    subject_template_name = "accounts/email/password_reset_subject.txt"
+    form_class = PasswordResetRequestForm
+    success_url = reverse_lazy("accounts:password-reset-sent")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        budget = password_reset_budget(ip=client_ip(self.request), email=form.cleaned_data["email"])
+        if budget == "address":
+            paused = render(
+                self.request, "accounts/password_reset_paused.html", {"hours": 1}, status=429
+            )
+            paused["Retry-After"] = "3600"
+            return paused
+        if budget == "account":  # sends nothing more, says the same
+            return redirect(self.success_url)
+        self.extra_email_context = {
+            "site_url": settings.SITE_URL,
+            "valid_hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
+        }
+        return super().form_valid(form)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """The link of the e-mail: a form for the new password, or why the link opens nothing."""
+
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:login")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {
+            **super().get_context_data(**kwargs),
+            "min_length": settings.PASSWORD_MIN_LENGTH,
+            "valid_hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
+        }
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        password_set(form=form, how="reset link")
+        del self.request.session[auth_views.INTERNAL_RESET_SESSION_TOKEN]
+        messages.success(self.request, "Your new password is set. Log in with it.")
+        return redirect(self.get_success_url())
+
+
+def password_reset_sent(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "accounts/password_reset_sent.html",
+        {"valid_hours": settings.PASSWORD_RESET_TIMEOUT // 3600},
+    )
 
 
 def workspace_admin(request: HttpRequest, workspace_slug: str) -> Membership:

@@ -151,6 +151,9 @@ AUTHENTICATION_BACKENDS = [
 # Sign-in lockout (accounts/signin.py): after LOGIN_FAILURE_LIMIT failures for one account
 # (from any address) or from one address (for any accounts), sign-in is refused for
 # LOGIN_COOLOFF_MINUTES, counted from the last failure.
+# A password reset link works once, for this long; a stranger cannot fill an inbox.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_HOURS", default=2) * 3600
+PASSWORD_RESET_PER_HOUR = env.int("PASSWORD_RESET_PER_HOUR", default=5)
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
