@@ -1,5 +1,6 @@
 """Browser forms of accounts."""
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -7,7 +8,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.utils import timezone
 
-from accounts.models import AuditAction, Role
+from accounts.models import AuditAction, Role, User
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -36,6 +37,58 @@ class PasswordResetRequestForm(PasswordResetForm):
             "invalid": "Enter a whole e-mail address, like name@example.com.",
         },
     )
+
+    def get_users(self, email: str) -> Iterator[Any]:
+        """Every active account with this address, also one made without a password
+        (`add_member` without `--password`): the link is how its owner sets one. Django
+        leaves those out for accounts that sign in elsewhere (LDAP); ours never do."""
+        return (
+            user
+            for user in User.objects.filter(email__iexact=email, is_active=True)
+            if user.email.lower() == email.strip().lower()
+        )
+
+
+class InvitationForm(forms.Form):
+    """Who to invite, with which role; the service checks the address and says why not."""
+
+    email = forms.CharField(
+        label="E-mail address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "off", "placeholder": "name@example.com"}),
+        error_messages={"required": "Enter the e-mail address to invite."},
+    )
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.EDITOR)
+
+
+class JoinForm(forms.Form):
+    """The account an invited person creates: a name and a password, typed twice."""
+
+    full_name = forms.CharField(
+        label="Your name",
+        max_length=150,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    password1 = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={"required": "Choose a password."},
+    )
+    password2 = forms.CharField(
+        label="Password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={"required": "Type the password again."},
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        first, second = data.get("password1"), data.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", "The two passwords are not the same.")
+        return data
 
 
 EXPIRY_CHOICES = [

@@ -166,6 +166,60 @@ class ApiToken(models.Model):
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
 
 
+class Invitation(models.Model):
+    """An admin's invitation of an e-mail address to the workspace, with a role. The link
+    carries a random key of which only a SHA-256 hash is stored; it works until accepted,
+    revoked or `expires_at`. One invitation at a time is open per address and workspace
+    (inviting again revokes the earlier one), and only the account with the invited address
+    can accept it, so a forwarded link gives nobody else a seat."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(max_length=254)
+    role = models.CharField(max_length=10, choices=Role.choices)
+    key_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        User, null=True, on_delete=models.SET_NULL, related_name="invitations_sent"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                "workspace",
+                Lower("email"),
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_one_open_per_address",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(role__in=Role.values), name="invitation_role_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(accepted_at__isnull=True) | models.Q(revoked_at__isnull=True),
+                name="invitation_accepted_or_revoked",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.workspace} ({self.role})"
+
+    def state(self, now: Any = None) -> str:
+        """ "open", "accepted", "revoked" or "expired"."""
+        if self.accepted_at is not None:
+            return "accepted"
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at <= (now or timezone.now()):
+            return "expired"
+        return "open"
+
+
 class AuditAction(models.TextChoices):
     LOGIN = "login", "Signed in"
     LOGIN_FAILED = "login_failed", "Sign-in failed"
@@ -174,6 +228,8 @@ class AuditAction(models.TextChoices):
     PASSWORD_CHANGED = "password_changed", "Password changed"
     ACCESS_DENIED = "access_denied", "Access refused"
     MEMBER_ADDED = "member_added", "Member added"
+    MEMBER_INVITED = "member_invited", "Member invited"
+    INVITATION_REVOKED = "invitation_revoked", "Invitation revoked"
     ROLE_CHANGED = "role_changed", "Role changed"
     MEMBER_REMOVED = "member_removed", "Member removed"
     TOKEN_CREATED = "token_created", "API token created"

@@ -3,7 +3,7 @@ start page, the workspace home, API tokens, members and the audit log."""
 
 from django.urls import include, path
 
-from accounts import views
+from accounts import invitation_views, views
 
 app_name = "accounts"
 
@@ -41,5 +41,16 @@ urlpatterns = [
         views.member_delete,
         name="member-remove",
     ),
+    path(
+        "w/<slug:workspace_slug>/members/invite/",
+        invitation_views.member_invite,
+        name="member-invite",
+    ),
+    path(
+        "w/<slug:workspace_slug>/members/invitations/<int:invitation_id>/withdraw/",
+        invitation_views.invitation_withdraw,
+        name="invitation-withdraw",
+    ),
     path("w/<slug:workspace_slug>/audit/", views.audit_log, name="audit"),
+    path("invitations/<str:key>/", invitation_views.invitation, name="invitation"),
 ]

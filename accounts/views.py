@@ -12,16 +12,19 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.audit import audit_record, client_ip
 from accounts.forms import (
     AuditFilterForm,
     EmailAuthenticationForm,
+    InvitationForm,
     PasswordResetRequestForm,
     RoleForm,
     TokenCreateForm,
 )
+from accounts.invitations import Invited, invitation_url, invitations_open
 from accounts.models import ApiToken, AuditAction, Membership, User
 from accounts.permissions import has_scope
 from accounts.selectors import (
@@ -216,15 +219,35 @@ def token_revoke(request: HttpRequest, workspace_slug: str, token_id: int) -> Ht
 
 
 @login_required
+@require_GET
 def members(request: HttpRequest, workspace_slug: str) -> HttpResponse:
     membership = workspace_admin(request, workspace_slug)
+    return members_page(request, membership, InvitationForm())
+
+
+def members_page(
+    request: HttpRequest,
+    membership: Membership,
+    form: InvitationForm,
+    invited: Invited | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The members, the open invitations and the form to invite; after an invitation, its
+    link, shown this once (only its hash is kept)."""
+    workspace = membership.workspace
+    now = timezone.now()
     context = {
-        "workspace": membership.workspace,
+        "workspace": workspace,
         "membership": membership,
-        "members": members_of(workspace=membership.workspace),
+        "members": members_of(workspace=workspace),
         "roles": RoleForm.base_fields["role"].choices,  # type: ignore[attr-defined]
+        "form": form,
+        "invited": invited,
+        "invited_url": invitation_url(invited.key) if invited else "",
+        "invitations": [(i, i.state(now)) for i in invitations_open(workspace=workspace)],
+        "invitation_days": settings.INVITATION_DAYS,
     }
-    return render(request, "accounts/members.html", context)
+    return render(request, "accounts/members.html", context, status=status)
 
 
 def _member_of(membership: Membership, member_id: int) -> Membership:

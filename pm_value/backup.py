@@ -475,6 +475,14 @@ def _renew_token(values: dict[str, Any]) -> str:
     return "API tokens were revoked in the copy: their keys keep opening the original only"
 
 
+def _renew_invitation(values: dict[str, Any]) -> str:
+    # Like a token: the link opens the original's invitation only; the copy's is withdrawn.
+    values["key_hash"] = hashlib.sha256(secrets.token_bytes(32)).hexdigest()
+    if values.get("accepted_at") is None:
+        values["revoked_at"] = values.get("revoked_at") or timezone.now()
+    return "open invitations were withdrawn in the copy: their links open the original's only"
+
+
 def _renew_nonce(values: dict[str, Any]) -> str:
     nonce_field = apps.get_model("reports", "ShareLink")._meta.get_field("nonce")
     values["nonce"] = get_random_string(nonce_field.max_length or 16)
@@ -487,6 +495,7 @@ def _renew_nonce(values: dict[str, Any]) -> str:
 ON_CLASH: dict[tuple[str, str], Callable[[dict[str, Any]], str]] = {
     ("accounts.apitoken", "key_hash"): _renew_token,
     ("reports.sharelink", "nonce"): _renew_nonce,
+    ("accounts.invitation", "key_hash"): _renew_invitation,
 }
 
 

@@ -154,6 +154,8 @@ AUTHENTICATION_BACKENDS = [
 # A password reset link works once, for this long; a stranger cannot fill an inbox.
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_HOURS", default=2) * 3600
 PASSWORD_RESET_PER_HOUR = env.int("PASSWORD_RESET_PER_HOUR", default=5)
+# How long the link of an invitation to a workspace works.
+INVITATION_DAYS = env.int("INVITATION_DAYS", default=7)
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import Model
 
-from accounts.models import ApiToken, Membership, Team
+from accounts.models import ApiToken, Invitation, Membership, Team
 from initiatives.models import (
     Alignment,
     Decision,
@@ -44,6 +44,7 @@ MODELS: tuple[type[Model], ...] = (
     ReportDefinition,
     ReportRun,
     ReportDelivery,
+    Invitation,
 )
 
 # URL keywords other than `workspace_slug` and `pk`, and the model whose row fills them.
@@ -64,6 +65,7 @@ KWARG_MODELS: dict[str, type[Model]] = {
     "delivery_id": WebhookDelivery,
     "definition_id": ReportDefinition,
     "report_delivery_id": ReportDelivery,
+    "invitation_id": Invitation,
 }
 
 # Browser pages whose `pk` is not a viewset's: the model whose row fills it.

@@ -16,6 +16,7 @@ from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
 from django.db import models
 
+from accounts.invitations import invitation_create
 from accounts.models import ApiToken, Role, User, Workspace
 from accounts.services import api_token_authenticate, api_token_create, api_token_revoke
 from initiatives.services import (
@@ -143,6 +144,7 @@ def build(slug: str, *, shared: User | None = None) -> Workspace:
     other = idea_submit(workspace=workspace, by=editor, title="Fax export")
     idea_decline(idea=other, by=admin, reason="Nobody has asked for it in years.")
 
+    invitation_create(workspace=workspace, by=admin, email=f"new-{slug}@example.com", role="viewer")
     share_link_create(workspace=workspace, by=editor, scope=Scope(team=growth), label="Board")
     gone = share_link_create(
         workspace=workspace, by=editor, scope=Scope(objective=company), label="Investors"
@@ -436,6 +438,8 @@ def test_a_copy_beside_the_original_has_the_same_rows_and_keys_that_open_only_th
                     ("accounts.apitoken", "key_hash"),
                     ("accounts.apitoken", "revoked_at"),
                     ("reports.sharelink", "nonce"),
+                    ("accounts.invitation", "key_hash"),
+                    ("accounts.invitation", "revoked_at"),
                     # A copy e-mails nobody and calls no receiver on its own.
                     ("reports.reportdefinition", "scheduled"),
                     ("webhooks.webhookendpoint", "active"),

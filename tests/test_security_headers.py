@@ -14,6 +14,7 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 from pytest_django.fixtures import Settings
 
+from accounts.invitations import invitation_create
 from accounts.models import Membership
 from reports.selectors import Scope
 from reports.services import (
@@ -74,6 +75,9 @@ def pages(admin: Membership, settings: Settings) -> dict[str, str]:
     hook = webhook_endpoint_create(
         workspace=workspace, by=admin.user, url="http://127.0.0.1:9/hook"
     )
+    invited = invitation_create(
+        workspace=workspace, by=admin.user, email="new@example.com", role="viewer"
+    )
     w = f"/w/{workspace.slug}"
     api = f"/api/v1/workspaces/{workspace.slug}"
     return {
@@ -93,6 +97,8 @@ def pages(admin: Membership, settings: Settings) -> dict[str, str]:
         "password-reset": "/accounts/password/reset/",
         "password-reset-sent": "/accounts/password/reset/sent/",
         "password-reset-link": "/accounts/password/reset/MQ/not-a-token/",
+        "invitation": f"/invitations/{invited.key}/",
+        "invitation-invalid": "/invitations/not-a-key/",
         "workspace": f"{w}/",
         "strategy": f"{w}/strategy/",
         "metric": f"{w}/metrics/{metric.pk}/",
@@ -113,7 +119,7 @@ def pages(admin: Membership, settings: Settings) -> dict[str, str]:
     }
 
 
-EXPECTED_STATUS = {"not-found": 404, "not-found-anywhere": 404}
+EXPECTED_STATUS = {"not-found": 404, "not-found-anywhere": 404, "invitation-invalid": 404}
 
 
 def assert_security_headers(

@@ -9,7 +9,7 @@ row here) fails by name: add its row to tests/tenant_matrix_data.py.
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
@@ -22,7 +22,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.models import Membership, Role, Team, User, Workspace
+from accounts.models import Invitation, Membership, Role, Team, User, Workspace
 from accounts.permissions import scopes_for
 from accounts.services import api_token_create
 from initiatives.models import (
@@ -247,6 +247,14 @@ def _rows(workspace: Workspace, admin: User, member: User, text: str) -> dict[ty
     report_delivery = ReportDelivery.objects.create(
         run=run, email=f"{workspace.slug}@example.com", status="failed", attempts=3, last_error=text
     )
+    invitation = Invitation.objects.create(
+        workspace=workspace,
+        email=f"invited-{workspace.slug}@example.com",
+        role="viewer",
+        key_hash=f"{workspace.slug}-{text[:20]}-invitation",
+        invited_by=admin,
+        expires_at=timezone.now() + timedelta(days=7),
+    )
     rows: list[Model] = [
         team,
         objective,
@@ -268,6 +276,7 @@ def _rows(workspace: Workspace, admin: User, member: User, text: str) -> dict[ty
         report,
         run,
         report_delivery,
+        invitation,
     ]
     by_model = {type(row): row for row in rows}
     assert set(by_model) == set(MODELS)

@@ -102,6 +102,20 @@ def test_an_unknown_address_gets_the_same_page_and_no_e_mail(admin: Membership) 
     assert [m.to for m in mail.outbox] == [[admin.user.email]]
 
 
+def test_an_account_made_without_a_password_gets_a_link_to_set_one(admin: Membership) -> None:
+    """`add_member` without `--password` makes an account that cannot log in yet."""
+    admin.user.set_unusable_password()
+    admin.user.save()
+
+    ask(admin.user.email)
+    client = Client()
+    form_url = client.get(link_in(mail.outbox[0]), follow=True).redirect_chain[-1][0]
+    client.post(form_url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+
+    admin.user.refresh_from_db()
+    assert admin.user.check_password(NEW_PASSWORD)
+
+
 def test_a_deactivated_account_gets_no_link(admin: Membership) -> None:
     User.objects.filter(pk=admin.user.pk).update(is_active=False)
 
