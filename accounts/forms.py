@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.utils import timezone
 
@@ -82,6 +83,13 @@ class JoinForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         error_messages={"required": "Type the password again."},
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["password1"].help_text = (
+            f"At least {settings.PASSWORD_MIN_LENGTH} characters, not a common password and "
+            "not only digits."
+        )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
