@@ -4,7 +4,6 @@ logging in to the one they have. Bad input is refused by field with nothing writ
 link used, withdrawn, replaced or expired says so in words; one link makes one membership."""
 
 import re
-import threading
 from datetime import timedelta
 from typing import Any
 
@@ -24,6 +23,7 @@ from accounts.invitations import (
 )
 from accounts.models import AuditAction, AuditEvent, Invitation, Membership, Role, User
 from tests.accounts.factories import PASSWORD, MembershipFactory, UserFactory
+from tests.concurrency import at_once
 from tests.strategy.test_pages import assert_no_inline_script, client_for, text_of
 
 pytestmark = pytest.mark.django_db
@@ -378,33 +378,15 @@ def test_resolve_and_accept_refuse_in_words(admin: Membership) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_two_clicks_at_once_make_one_account_and_one_membership(admin: Membership) -> None:
     link = invite(admin)
-    barrier = threading.Barrier(2)
-    codes: list[int] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
 
-    def join() -> None:
-        try:
-            client = Client()
-            barrier.wait(30)
-            response = client.post(
-                link, {"full_name": "N", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD}
-            )
-            with lock:
-                codes.append(response.status_code)
-        except BaseException as exc:  # noqa: BLE001 - reported by the test
-            with lock:
-                errors.append(exc)
-        finally:
-            connection.close()
+    def join() -> int:
+        response = Client().post(
+            link, {"full_name": "N", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD}
+        )
+        return response.status_code
 
-    threads = [threading.Thread(target=join) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    codes = at_once(join)
 
-    assert not errors, errors
     assert 302 in codes
     assert all(code in (302, 400, 404, 410) for code in codes), codes
     assert User.objects.filter(email="new.person@example.com").count() == 1

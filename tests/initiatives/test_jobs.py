@@ -3,7 +3,6 @@ owner, and "Time to revisit" reminders, each exactly once, also with two workers
 and through a real Celery worker."""
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -15,7 +14,6 @@ import pytest
 from django.conf import settings
 from django.core import mail
 from django.core.mail import EmailMultiAlternatives
-from django.db import connection
 
 from accounts.models import Membership, User, Workspace
 from initiatives import jobs
@@ -32,6 +30,7 @@ from pm_value.celery import app as celery_app
 from strategy.models import Metric
 from strategy.services import workspace_today
 from tests.accounts.factories import MembershipFactory, WorkspaceFactory
+from tests.concurrency import at_once
 from tests.initiatives.factories import ExpectedImpactFactory, InitiativeFactory
 from tests.strategy.factories import MetricFactory, measure
 
@@ -618,30 +617,6 @@ def test_a_reminder_that_could_not_be_sent_is_tried_again_by_the_next_run(
 # --- two workers at once ------------------------------------------------------------------------
 
 
-def in_two_threads(job: Callable[[], int]) -> list[int]:
-    """Runs the job in two threads released at the same moment; their results."""
-    barrier = threading.Barrier(2)
-    results: list[int] = []
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            barrier.wait()
-            results.append(job())
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert errors == []
-    return results
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_at_once_measure_and_notify_each_initiative_once(
@@ -655,7 +630,7 @@ def test_two_workers_at_once_measure_and_notify_each_initiative_once(
     ]
 
     # When two workers run the job at the same moment
-    results = in_two_threads(initiatives_measure_due)
+    results = at_once(initiatives_measure_due)
 
     # Then between them they moved each one once: one Decision and one e-mail each
     assert sum(results) == 8
@@ -672,7 +647,7 @@ def test_two_workers_at_once_send_each_reminder_once(workspace: Workspace) -> No
     decisions = [declined_with_revisit(workspace, owner, owner, days=10) for owner in owners]
     day = workspace_today(workspace) + timedelta(days=10)
 
-    results = in_two_threads(lambda: decisions_remind_due(today=day))
+    results = at_once(lambda: decisions_remind_due(today=day))
 
     assert sum(results) == 8
     assert sorted(m.to[0] for m in mail.outbox) == sorted(o.email for o in owners)
