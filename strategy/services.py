@@ -206,6 +206,14 @@ def metric_archive(*, metric: Metric) -> Metric:
     return metric
 
 
+def metric_restore(*, metric: Metric) -> Metric:
+    """Brings an archived metric back to the dictionary; it takes values again."""
+    if metric.archived_at is not None:
+        metric.archived_at = None
+        metric.save(update_fields=["archived_at", "updated_at"])
+    return metric
+
+
 def metric_delete(*, metric: Metric) -> None:
     """Deletes a metric and its measurements; one that key results measure is refused."""
     refusal = "Key results measure this metric: archive it instead, or delete them first."

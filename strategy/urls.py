@@ -44,6 +44,7 @@ workspace_patterns = [
     path("metrics/<int:metric_id>/", views.metric_detail, name="metric"),
     path("metrics/<int:metric_id>/edit/", views.metric_edit, name="metric-edit"),
     path("metrics/<int:metric_id>/archive/", views.metric_archive, name="metric-archive"),
+    path("metrics/<int:metric_id>/restore/", views.metric_restore, name="metric-restore"),
     path(
         "metrics/<int:metric_id>/measurements/",
         views.measurement_add,

@@ -542,6 +542,19 @@ def metric_edit(request: HttpRequest, workspace_slug: str, metric_id: int) -> Ht
 
 
 @login_required
+@require_POST
+def metric_restore(request: HttpRequest, workspace_slug: str, metric_id: int) -> HttpResponse:
+    membership = member(request, workspace_slug, write=True)
+    metric = _metric_of(membership.workspace, metric_id)
+    services.metric_restore(metric=metric)
+    messages.success(
+        request,
+        f"Metric “{metric.name}” restored. It is back in the dictionary and takes new values.",
+    )
+    return redirect("strategy:metric", membership.workspace.slug, metric.pk)
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def metric_archive(request: HttpRequest, workspace_slug: str, metric_id: int) -> HttpResponse:
     membership = member(request, workspace_slug, write=True)

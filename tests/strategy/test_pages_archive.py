@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from accounts.models import Membership, Workspace
 from strategy.models import KeyResult, Measurement, Metric, Objective
@@ -394,6 +395,51 @@ class TestMetricArchive:
         )
         assert "This metric is archived" in text_of(refused)
         assert not Measurement.objects.filter(metric=metric).exists()
+
+    def test_an_editor_restores_an_archived_metric_and_it_takes_values_again(
+        self, workspace: Workspace, editor: Membership
+    ) -> None:
+        metric = MetricFactory.create(workspace=workspace, name="Fax orders")
+        client = client_for(editor)
+        follow_post(client, f"/w/acme/metrics/{metric.pk}/archive/")
+        archived_page = client.get(f"/w/acme/metrics/{metric.pk}/").content.decode()
+
+        response = follow_post(client, f"/w/acme/metrics/{metric.pk}/restore/")
+
+        assert 'data-testid="metric-restore"' in archived_page
+        text = text_of(response)
+        assert "Metric “Fax orders” restored. It is back in the dictionary" in text
+        assert "This metric is archived" not in text
+        assert 'data-testid="measurement-form"' in response.content.decode()
+        metric.refresh_from_db()
+        assert metric.archived_at is None
+        assert "Fax orders" in text_of(client.get("/w/acme/metrics/"))
+        added = client.post(
+            f"/w/acme/metrics/{metric.pk}/measurements/",
+            {"observed_on": workspace_today(workspace).isoformat(), "value": "3"},
+        )
+        assert added.status_code == 302
+        assert Measurement.objects.filter(metric=metric).count() == 1
+
+    def test_restoring_is_for_editors_of_the_workspace_by_post(
+        self,
+        workspace: Workspace,
+        other_workspace: Workspace,
+        viewer: Membership,
+        editor: Membership,
+    ) -> None:
+        metric = MetricFactory.create(workspace=workspace)
+        foreign = MetricFactory.create(workspace=other_workspace)
+        Metric.objects.update(archived_at=timezone.now())
+
+        as_viewer = client_for(viewer).post(f"/w/acme/metrics/{metric.pk}/restore/")
+        by_get = client_for(editor).get(f"/w/acme/metrics/{metric.pk}/restore/")
+        viewer_page = client_for(viewer).get(f"/w/acme/metrics/{metric.pk}/")
+        elsewhere = client_for(editor).post(f"/w/acme/metrics/{foreign.pk}/restore/")
+
+        assert (as_viewer.status_code, by_get.status_code, elsewhere.status_code) == (403, 405, 404)
+        assert 'data-testid="metric-restore"' not in viewer_page.content.decode()
+        assert not Metric.objects.filter(archived_at__isnull=True).exists()
 
     def test_the_confirmation_counts_the_key_results_that_measure_it(
         self, workspace: Workspace, editor: Membership
