@@ -271,15 +271,18 @@ def objective_tree(
     *, workspace: Workspace, today: date, include_archived: bool = False
 ) -> list[ObjectiveNode]:
     """The workspace's objectives as a forest, each with its key results and their figures:
-    two queries, whatever the size of the tree."""
+    two queries, whatever the size of the tree. `include_archived`: archived objectives and
+    key results too."""
     objectives = Objective.objects.filter(workspace=workspace).select_related("owner")
+    key_results_of = KeyResult.objects.all()
     if not include_archived:
         objectives = objectives.exclude(status="archived")
+        key_results_of = key_results_of.filter(archived_at__isnull=True)
     nodes = {o.pk: ObjectiveNode(objective=o) for o in objectives}
     key_results = key_results_with_figures(
         workspace=workspace,
         today=today,
-        queryset=KeyResult.objects.filter(archived_at__isnull=True, objective_id__in=list(nodes)),
+        queryset=key_results_of.filter(objective_id__in=list(nodes)),
     )
     for kr, figures in key_results:
         nodes[kr.objective_id].key_results.append((kr, figures))

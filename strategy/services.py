@@ -278,6 +278,14 @@ def key_result_archive(*, key_result: KeyResult) -> KeyResult:
     return key_result
 
 
+def key_result_restore(*, key_result: KeyResult) -> KeyResult:
+    """Brings an archived key result back to the strategy and metric pages."""
+    if key_result.archived_at is not None:
+        key_result.archived_at = None
+        key_result.save(update_fields=["archived_at", "updated_at"])
+    return key_result
+
+
 # --- measurements -----------------------------------------------------------------------------
 
 

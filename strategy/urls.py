@@ -35,6 +35,11 @@ workspace_patterns = [
         name="key-result-archive",
     ),
     path(
+        "strategy/key-results/<int:key_result_id>/restore/",
+        views.key_result_restore,
+        name="key-result-restore",
+    ),
+    path(
         "strategy/objectives/<int:objective_id>/key-results/new/",
         views.key_result_create,
         name="key-result-create",

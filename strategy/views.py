@@ -220,7 +220,10 @@ def strategy_page(request: HttpRequest, workspace_slug: str) -> HttpResponse:
         )
         for node in nodes
     ]
-    key_results = [kr for row in rows for kr in row.key_results]
+    # The summary counts live key results; archived ones are listed only on request.
+    key_results = [
+        kr for row in rows for kr in row.key_results if kr.key_result.archived_at is None
+    ]
     pace_counts = {
         pace: sum(1 for kr in key_results if kr.pace == pace)
         for pace in ("achieved", "on_track", "at_risk", "off_track", "no_data")
@@ -438,6 +441,27 @@ def key_result_edit(request: HttpRequest, workspace_slug: str, key_result_id: in
 
 
 @login_required
+@require_POST
+def key_result_restore(
+    request: HttpRequest, workspace_slug: str, key_result_id: int
+) -> HttpResponse:
+    membership = member(request, workspace_slug, write=True)
+    workspace = membership.workspace
+    key_result = get_object_or_404(
+        KeyResult.objects.select_related("objective", "metric"),
+        pk=key_result_id,
+        workspace=workspace,
+    )
+    services.key_result_restore(key_result=key_result)
+    label = key_result.title or key_result.metric.name
+    messages.success(
+        request,
+        f"Key result “{label}” restored. It is back on the strategy and metric pages.",
+    )
+    return redirect(_objective_url(workspace, key_result.objective))
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def key_result_archive(
     request: HttpRequest, workspace_slug: str, key_result_id: int
@@ -451,7 +475,8 @@ def key_result_archive(
         services.key_result_archive(key_result=key_result)
         messages.success(
             request,
-            f"Key result “{label}” archived. It no longer shows on the strategy and metric pages.",
+            f"Key result “{label}” archived. It no longer shows on the strategy and metric "
+            "pages; “Show archived” on the strategy page lists it, to restore.",
         )
         return redirect(_objective_url(workspace, objective))
     return confirm_page(

@@ -229,6 +229,48 @@ class TestKeyResultArchive:
         assert (edit.status_code, again.status_code) == (404, 404)
         assert snapshot() == before
 
+    def test_show_archived_lists_it_greyed_and_an_editor_restores_it(
+        self, workspace: Workspace, editor: Membership, viewer: Membership
+    ) -> None:
+        key_result = key_result_half_way(workspace, title="Teams active weekly")
+        KeyResultFactory.create(objective=key_result.objective, title="Still live")
+        client = client_for(editor)
+        follow_post(client, f"/w/acme/strategy/key-results/{key_result.pk}/archive/")
+        restore = f"/w/acme/strategy/key-results/{key_result.pk}/restore/"
+
+        listed = client.get("/w/acme/strategy/?archived=1")
+        as_viewer = client_for(viewer).get("/w/acme/strategy/?archived=1")
+        refused = client_for(viewer).post(restore)
+        response = follow_post(client, restore)
+
+        html = listed.content.decode()
+        assert "Teams active weekly" in text_of(listed)
+        assert html.count('data-archived="1"') == 1  # the key result; its objective is live
+        assert restore in html
+        # The summary counts live key results only
+        assert "1 key result" in text_of(listed)
+        assert "Teams active weekly" in text_of(as_viewer)
+        assert restore not in as_viewer.content.decode()
+        assert refused.status_code == 403
+        assert "Key result “Teams active weekly” restored." in text_of(response)
+        key_result.refresh_from_db()
+        assert key_result.archived_at is None
+        assert "Teams active weekly" in text_of(client.get("/w/acme/strategy/"))
+        metric_page = client.get(f"/w/acme/metrics/{key_result.metric_id}/")
+        assert "Teams active weekly" in text_of(metric_page)
+
+    def test_restoring_a_key_result_of_another_workspace_is_404(
+        self, workspace: Workspace, other_workspace: Workspace, editor: Membership
+    ) -> None:
+        foreign = key_result_half_way(other_workspace)
+        KeyResult.objects.filter(pk=foreign.pk).update(archived_at=timezone.now())
+
+        response = client_for(editor).post(f"/w/acme/strategy/key-results/{foreign.pk}/restore/")
+
+        assert response.status_code == 404
+        foreign.refresh_from_db()
+        assert foreign.archived_at is not None
+
 
 # --- archiving and deleting an objective ---------------------------------------------------
 
