@@ -26,7 +26,7 @@ from accounts.invitations import (
     invitation_revoke,
 )
 from accounts.models import Invitation, Membership, Role, User
-from accounts.views import members_page, workspace_admin
+from accounts.views import INVITED_SESSION_KEY, members_page, workspace_admin
 
 # The account made by joining logs in with the model backend: django-axes' backend only
 # counts password checks, and none happened here.
@@ -60,7 +60,13 @@ def member_invite(request: HttpRequest, workspace_slug: str) -> HttpResponse:
             f"{email} is invited, but the mail server did not take the e-mail. Pass on the "
             "link below another way.",
         )
-    return members_page(request, membership, InvitationForm(), invited=invited)
+    # Shown once by the page this redirects to (a reload does not invite again).
+    request.session[INVITED_SESSION_KEY] = {
+        "invitation": invited.invitation.pk,
+        "key": invited.key,
+        "emailed": invited.emailed,
+    }
+    return redirect("accounts:members", workspace_slug=membership.workspace.slug)
 
 
 @login_required
@@ -141,15 +147,20 @@ def _page(
         "form": form,
         "has_account": has_account,
         "signed_in_as": user.email if user else "",
-        "is_invitee": user is not None and user.email.lower() == found.email,
+        "is_invitee": user is not None and user.email.lower() == found.email.lower(),
         "login_url": f"{reverse('accounts:login')}?{urlencode({'next': request.path})}",
         "min_length": settings.PASSWORD_MIN_LENGTH,
     }
     return render(request, "accounts/invitation.html", context, status=status)
 
 
+# A link that is not ours: 404; one used, withdrawn or expired: 410 (gone); the right link
+# in the wrong hands (another account is logged in): 403; an account made meanwhile: 409.
+REFUSAL_STATUS = {"invalid": 404, "other_account": 403, "has_account": 409}
+
+
 def _refused(request: HttpRequest, exc: InvitationRefused) -> HttpResponse:
-    status = 404 if exc.reason == "invalid" else 410
+    status = REFUSAL_STATUS.get(exc.reason, 410)
     return render(
         request, "accounts/invitation_refused.html", {"detail": exc.detail}, status=status
     )

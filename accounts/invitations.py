@@ -38,7 +38,7 @@ ROLE_WORDS = {
 }
 MAX_KEY_LENGTH = 100  # keys are 43 characters; anything longer is not worth a lookup
 
-Reason = Literal["invalid", "accepted", "revoked", "expired"]
+Reason = Literal["invalid", "accepted", "revoked", "expired", "other_account", "has_account"]
 
 
 class InvitationRefused(Exception):
@@ -209,7 +209,7 @@ def invitation_accept(*, key: str, user: User, now: datetime | None = None) -> M
             raise InvitationRefused(
                 f"This invitation is for {invitation.email}, and you are logged in as "
                 f"{user.email}. Log out, then open the link again.",
-                reason="invalid",
+                reason="other_account",
             )
         membership, created = Membership.objects.get_or_create(
             user=user, workspace=invitation.workspace, defaults={"role": invitation.role}
@@ -250,7 +250,7 @@ def invitation_accept_as_new_user(
     exists = InvitationRefused(
         f"An account with {invitation.email} exists already: log in with it to accept the "
         "invitation.",
-        reason="invalid",
+        reason="has_account",
     )
     with transaction.atomic():
         if User.objects.filter(email__iexact=invitation.email).exists():

@@ -5,6 +5,7 @@ address (for any accounts), signing in is refused for AXES_COOLOFF_TIME, even wi
 right password; the page says so in words. The API's tokens never pass through here.
 """
 
+import hashlib
 import math
 from typing import Any, Literal
 
@@ -120,6 +121,14 @@ def _count(key: str) -> int:
         return 1
 
 
+def lockout_lift(user: User) -> None:
+    """Forgets the failed sign-ins of this account: its owner just proved, by the link of a
+    password reset e-mail, who they are, and can sign in with the new password at once."""
+    from axes.utils import reset  # reads django-axes' settings: needs Django set up
+
+    reset(username=user.email.lower())
+
+
 def password_reset_budget(*, ip: str | None, email: str) -> Literal["ok", "address", "account"]:
     """Whether a request for a password reset e-mail may go out: at most
     PASSWORD_RESET_PER_HOUR per address (beyond it, the page says so) and per account
@@ -128,6 +137,8 @@ def password_reset_budget(*, ip: str | None, email: str) -> Literal["ok", "addre
     limit: int = settings.PASSWORD_RESET_PER_HOUR
     if ip is not None and _count(f"password-reset:ip:{ip}") > limit:
         return "address"
-    if _count(f"password-reset:email:{email.strip().lower()}") > limit:
+    # Hashed: any address makes a short, plain key, whatever the cache back end accepts.
+    account = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    if _count(f"password-reset:email:{account}") > limit:
         return "account"
     return "ok"

@@ -25,7 +25,7 @@ from accounts.forms import (
     TokenCreateForm,
 )
 from accounts.invitations import Invited, invitation_url, invitations_open
-from accounts.models import ApiToken, AuditAction, Membership, User
+from accounts.models import ApiToken, AuditAction, Invitation, Membership, User, Workspace
 from accounts.permissions import has_scope
 from accounts.selectors import (
     audit_events_for,
@@ -42,7 +42,7 @@ from accounts.services import (
     member_role_change,
     password_set,
 )
-from accounts.signin import password_reset_budget
+from accounts.signin import lockout_lift, password_reset_budget
 
 AUDIT_PAGE_SIZE = 50
 ADMINS_ONLY = "Only admins of this workspace manage its members and read its audit log."
@@ -149,7 +149,8 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         }
 
     def form_valid(self, form: Any) -> HttpResponse:
-        password_set(form=form, how="reset link")
+        user = password_set(form=form, how="reset link")
+        lockout_lift(user)
         del self.request.session[auth_views.INTERNAL_RESET_SESSION_TOKEN]
         messages.success(self.request, "Your new password is set. Log in with it.")
         return redirect(self.get_success_url())
@@ -218,11 +219,31 @@ def token_revoke(request: HttpRequest, workspace_slug: str, token_id: int) -> Ht
     return redirect("accounts:tokens", workspace_slug=membership.workspace.slug)
 
 
+INVITED_SESSION_KEY = "accounts.invited"
+
+
 @login_required
 @require_GET
 def members(request: HttpRequest, workspace_slug: str) -> HttpResponse:
     membership = workspace_admin(request, workspace_slug)
-    return members_page(request, membership, InvitationForm())
+    invited = _just_invited(request, membership.workspace)
+    return members_page(request, membership, InvitationForm(), invited=invited)
+
+
+def _just_invited(request: HttpRequest, workspace: Workspace) -> Invited | None:
+    """The invitation made by the request before this one, with its key: taken from the
+    session, so the link shows this once."""
+    kept = request.session.pop(INVITED_SESSION_KEY, None)
+    if not isinstance(kept, dict) or not isinstance(kept.get("invitation"), int):
+        return None
+    invitation = (
+        Invitation.objects.filter(pk=kept["invitation"], workspace=workspace)
+        .select_related("workspace")
+        .first()
+    )
+    if invitation is None:
+        return None
+    return Invited(invitation, str(kept.get("key", "")), emailed=bool(kept.get("emailed")))
 
 
 def members_page(

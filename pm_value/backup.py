@@ -490,8 +490,8 @@ def _renew_nonce(values: dict[str, Any]) -> str:
 
 
 # Fields unique across the whole database (not per workspace) and what an import does
-# when a value is taken already, as when a copy is imported beside its original. Any
-# other such field with a taken value refuses the import, naming it.
+# when a value is taken already (a copy renews them anyway, see ON_COPY). Any other such
+# field with a taken value refuses the import, naming it.
 ON_CLASH: dict[tuple[str, str], Callable[[dict[str, Any]], str]] = {
     ("accounts.apitoken", "key_hash"): _renew_token,
     ("reports.sharelink", "nonce"): _renew_nonce,
@@ -524,6 +524,12 @@ def _turn_off_endpoint(values: dict[str, Any]) -> str | None:
 ON_COPY: dict[str, Callable[[dict[str, Any]], str | None]] = {
     "reports.reportdefinition": _pause_schedule,
     "webhooks.webhookendpoint": _turn_off_endpoint,
+    # Keys and addresses too, whether or not the original is in this database: an address
+    # handed out for the original must never open the copy (and if the original is
+    # restored later, its addresses must still be its own).
+    "accounts.apitoken": _renew_token,
+    "reports.sharelink": _renew_nonce,
+    "accounts.invitation": _renew_invitation,
 }
 
 

@@ -685,7 +685,9 @@ class ReportEmail(EmailMultiAlternatives):
         alternatives = super()._create_alternatives(msg)  # type: ignore[misc]  # not in the stubs
         if not self.images:
             return alternatives
-        related = SafeMIMEMultipart(_subtype="related", encoding=self.encoding)
+        related = SafeMIMEMultipart(
+            _subtype="related", encoding=self.encoding, type="multipart/alternative"
+        )
         related.attach(alternatives)
         for image in self.images:
             part = MIMEImage(image.png, "png")

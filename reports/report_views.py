@@ -492,8 +492,14 @@ def delivery_resend(
         messages.error(request, exc.detail)
     else:
         delivery.refresh_from_db(fields=["status", "last_error"])
-        if delivery.status == DeliveryStatus.SENT:  # sent already, in process (embedded)
+        # In process (the embedded default) the attempts are over already.
+        if delivery.status == DeliveryStatus.SENT:
             messages.success(request, f"The report was sent again to {delivery.email}.")
+        elif delivery.status == DeliveryStatus.FAILED:
+            messages.error(
+                request,
+                f"The report could not be sent again to {delivery.email}. {delivery.last_error}",
+            )
         else:
             messages.success(
                 request,

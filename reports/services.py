@@ -843,10 +843,7 @@ def report_delivery_resend(*, run: ReportRun, delivery_id: int) -> ReportDeliver
     a delivery that was sent or is still being tried is refused in words."""
     with transaction.atomic():
         delivery = (
-            ReportDelivery.objects.select_for_update()
-            .filter(pk=delivery_id, run=run)
-            .select_related("run")
-            .first()
+            ReportDelivery.objects.select_for_update().filter(pk=delivery_id, run=run).first()
         )
         if delivery is None:
             raise ReportDelivery.DoesNotExist
@@ -877,7 +874,13 @@ def _report_message(run: ReportRun) -> "rendering.ReportEmail":
     images: list[rendering.InlineImage] = []
     html = ""
     if run.html_file and run.data is not None:
-        html = rendering.render_html(data=run.data, title=subject, images=images)
+        try:
+            html = rendering.render_html(data=run.data, title=subject, images=images)
+        except Exception:  # noqa: BLE001 — the report is made: send it as it was stored
+            logger.exception("Report run %s: e-mail charts could not be drawn", run.pk)
+            images = []
+            with run.html_file.open("rb") as stored_html:
+                html = stored_html.read().decode()
     body = (
         f"{subject}\n\nThe value report of {run.workspace.name} for {label} is attached "
         f"as a PDF, and online at {url}\n"

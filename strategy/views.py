@@ -454,11 +454,20 @@ def key_result_restore(
     )
     services.key_result_restore(key_result=key_result)
     label = key_result.title or key_result.metric.name
+    objective = key_result.objective
+    if objective.status == ObjectiveStatus.ARCHIVED:
+        messages.success(
+            request,
+            f"Key result “{label}” restored. Its objective “{objective.title}” is archived, "
+            "so both show only with “Show archived” until the objective's status brings it "
+            "back.",
+        )
+        return redirect(f"{reverse('strategy:strategy', args=[workspace.slug])}?archived=1")
     messages.success(
         request,
         f"Key result “{label}” restored. It is back on the strategy and metric pages.",
     )
-    return redirect(_objective_url(workspace, key_result.objective))
+    return redirect(_objective_url(workspace, objective))
 
 
 @login_required

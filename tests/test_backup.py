@@ -409,6 +409,29 @@ def member_emails(workspace: Workspace) -> list[str]:
     return list(workspace.memberships.values_list("user__email", flat=True))
 
 
+def test_a_copy_made_where_the_original_is_not_opens_with_none_of_its_addresses(
+    two_workspaces: tuple[Workspace, Workspace, User], tmp_path: Path
+) -> None:
+    acme, _, _ = two_workspaces
+    membership = acme.memberships.get(role=Role.ADMIN)
+    _, key = api_token_create(membership=membership, name="Live")
+    board = share_link_token(link=ShareLink.objects.get(workspace=acme, label="Board"))
+    export("acme", tmp_path / "acme.json")
+    backup.workspace_delete(workspace=acme)
+
+    call_command(
+        "import_workspace", str(tmp_path / "acme.json"), slug="acme-copy", stdout=io.StringIO()
+    )
+
+    copy = Workspace.objects.get(slug="acme-copy")
+    with pytest.raises(ShareLinkRefused):
+        share_link_resolve(token=board)
+    assert api_token_authenticate(key=key) is None
+    assert not ApiToken.objects.filter(membership__workspace=copy, revoked_at__isnull=True).exists()
+    assert not copy.invitations.filter(revoked_at__isnull=True, accepted_at__isnull=True).exists()
+    assert ShareLink.objects.filter(workspace=copy).count() == 2
+
+
 def test_a_copy_beside_the_original_has_the_same_rows_and_keys_that_open_only_the_original(
     two_workspaces: tuple[Workspace, Workspace, User],
     tmp_path: Path,

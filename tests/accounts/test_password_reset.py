@@ -94,6 +94,20 @@ def test_a_member_resets_the_password_with_the_link_and_logs_in_with_the_new_one
     assert "Send a new link" in text_of(again)
 
 
+def test_a_reset_lifts_the_lockout_of_the_account(admin: Membership) -> None:
+    email = admin.user.email
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        sign_in(email, "wrong-password-123", f"10.2.0.{n + 1}")
+    assert sign_in(email, PASSWORD, "10.2.1.1").status_code == 429  # locked out
+
+    ask(email, ip="10.2.1.1")
+    client = Client()
+    form_url = client.get(link_in(mail.outbox[0]), follow=True).redirect_chain[-1][0]
+    client.post(form_url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+
+    assert signed_in(sign_in(email, NEW_PASSWORD, "10.2.1.2"))
+
+
 def test_an_unknown_address_gets_the_same_page_and_no_e_mail(admin: Membership) -> None:
     known = ask(admin.user.email, ip="10.1.1.1")
     unknown = ask("nobody@example.com", ip="10.1.1.2")

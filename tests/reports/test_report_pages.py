@@ -20,6 +20,7 @@ from reports.services import period_label, report_run_request
 from strategy.services import workspace_today
 from tests.accounts.factories import MembershipFactory
 from tests.reports.test_report_api import _make_runs, definition_of, succeeded_run
+from tests.reports.test_report_runs import broken, replace_section
 from tests.strategy.test_pages import assert_no_inline_script, client_for, text_of
 
 pytestmark = pytest.mark.django_db
@@ -186,6 +187,27 @@ def test_run_now_sends_the_editor_to_the_run_page_which_polls_its_progress(
     assert_no_inline_script(html)
 
 
+@pytest.mark.django_db(transaction=True)
+def test_in_the_embedded_default_a_failing_run_now_ends_failed_with_the_reason(
+    editor: Membership, monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    """In process, every attempt runs at once; the page shows the failure, never a 500."""
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    title = replace_section(monkeypatch, "objectives", broken)
+    client = client_for(editor)
+
+    response = client.post(
+        reports_url(editor.workspace, f"{definition_of(editor).pk}/run/"), {"day": ""}, follow=True
+    )
+
+    assert response.status_code == 200
+    run = ReportRun.objects.get()
+    assert (run.status, run.attempts) == (RunStatus.FAILED, settings.REPORT_RUN_MAX_ATTEMPTS)
+    assert f"The section “{title}” could not be built" in text_of(response)
+    assert "Try again" in text_of(response)
+
+
 def test_a_second_run_now_leads_to_the_run_being_made(editor: Membership) -> None:
     client = client_for(editor)
     definition = definition_of(editor)
@@ -318,6 +340,34 @@ def test_an_editor_sends_a_failed_delivery_again_and_the_address_gets_one_email(
     assert "The report was sent to ceo@example.com already." in text_of(again)
     assert len(mailoutbox) == 1
     assert 'data-testid="send-again"' not in again.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_send_again_says_so_when_the_mail_server_refuses_again(
+    editor: Membership, monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    definition = definition_of(editor, recipient_emails=["ceo@example.com"])
+    with monkeypatch.context() as setup:  # made here, queued nowhere
+        setup.setattr(report_services, "_enqueue", lambda *args, **kwargs: None)
+        run = succeeded_run(definition, editor)
+    failed = ReportDelivery.objects.get(run=run)
+    ReportDelivery.objects.filter(pk=failed.pk).update(status=DeliveryStatus.FAILED, attempts=3)
+    # The embedded default: in process, every attempt at once (no pause between them).
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.EMAIL_BACKEND = "tests.reports.mail_backends.DownBackend"
+
+    response = client_for(editor).post(
+        reports_url(editor.workspace, f"runs/{run.pk}/deliveries/{failed.pk}/resend/"),
+        follow=True,
+    )
+
+    text = text_of(response)
+    assert "The report could not be sent again to ceo@example.com." in text
+    assert "The mail server did not take the message" in text
+    failed.refresh_from_db()
+    assert failed.status == DeliveryStatus.FAILED
+    assert 'data-testid="send-again"' in response.content.decode()
 
 
 def test_send_again_is_refused_for_a_delivery_still_being_tried_or_of_another_run(

@@ -41,8 +41,8 @@ from pytest_django.fixtures import Settings
 
 from accounts.models import Workspace
 from initiatives.models import Decision, Experiment
+from reports import rendering, services
 from reports import report_data as report_data_module
-from reports import services
 from reports.dashboard import Period, dashboard
 from reports.models import (
     ReportDefinition,
@@ -897,6 +897,8 @@ def test_each_recipient_gets_the_report_once_with_the_html_and_the_pdf(
         "application/pdf",
         "text/csv",
     ]
+    related = next(p for p in sent.walk() if p.get_content_type() == "multipart/related")
+    assert related.get_param("type") == "multipart/alternative"  # RFC 2387
     images = [part for part in sent.walk() if part.get_content_type() == "image/png"]
     assert [part["Content-ID"] for part in images] == ["<chart-1@pm-value>", "<chart-2@pm-value>"]
     for part in images:
@@ -912,6 +914,24 @@ def test_each_recipient_gets_the_report_once_with_the_html_and_the_pdf(
     # delivered again (the task came twice): nobody gets a second e-mail
     assert report_run_deliver(run_id=delivered_run.pk).outcome == "skipped"
     assert len(mail.outbox) == 3
+
+
+def test_charts_that_cannot_be_drawn_for_the_e_mail_leave_the_stored_report_to_send(
+    delivered_run: ReportRun, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> bytes:
+        raise RuntimeError("no fonts")
+
+    monkeypatch.setattr(rendering, "_bars", broken)
+
+    assert report_run_deliver(run_id=delivered_run.pk).outcome == "done"
+
+    assert len(mail.outbox) == 3
+    message = mail.outbox[0]
+    assert isinstance(message, EmailMultiAlternatives)
+    (html,) = [str(body) for body, kind in message.alternatives if kind == "text/html"]
+    assert html == Path(delivered_run.html_file.path).read_text()
+    assert {d.status for d in delivered_run.deliveries.all()} == {"sent"}
 
 
 def test_a_refused_address_is_retried_then_failed_and_the_others_are_sent(

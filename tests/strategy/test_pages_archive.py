@@ -259,6 +259,21 @@ class TestKeyResultArchive:
         metric_page = client.get(f"/w/acme/metrics/{key_result.metric_id}/")
         assert "Teams active weekly" in text_of(metric_page)
 
+    def test_a_key_result_restored_under_an_archived_objective_says_where_it_is(
+        self, workspace: Workspace, editor: Membership
+    ) -> None:
+        key_result = key_result_half_way(workspace, title="Teams active weekly")
+        KeyResult.objects.filter(pk=key_result.pk).update(archived_at=timezone.now())
+        Objective.objects.filter(pk=key_result.objective_id).update(status="archived")
+
+        response = follow_post(
+            client_for(editor), f"/w/acme/strategy/key-results/{key_result.pk}/restore/"
+        )
+
+        assert response.redirect_chain[-1][0] == "/w/acme/strategy/?archived=1"
+        assert "is archived, so both show only with “Show archived”" in text_of(response)
+        assert "Teams active weekly" in text_of(response)
+
     def test_restoring_a_key_result_of_another_workspace_is_404(
         self, workspace: Workspace, other_workspace: Workspace, editor: Membership
     ) -> None:
