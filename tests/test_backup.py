@@ -510,7 +510,10 @@ def test_the_export_is_json_lines_with_a_header_sections_and_a_last_line(
 
 
 def _cut_mid_line(text: str) -> str:
-    return text[: len(text) // 2]
+    """Cut inside a line (never at its end, whatever the lengths of the random values)."""
+    lines = text.splitlines(keepends=True)
+    middle = len(lines) // 2
+    return "".join(lines[:middle]) + lines[middle][: len(lines[middle]) // 2]
 
 
 def _cut_at_line(text: str) -> str:
