@@ -7,7 +7,6 @@ that reads an invitation's state takes its row lock first, so two clicks on one 
 one membership, and a revocation and an acceptance at once end in exactly one of them.
 """
 
-import hashlib
 import logging
 import secrets
 import smtplib
@@ -28,6 +27,7 @@ from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.models import AuditAction, Invitation, Membership, Role, User, Workspace
+from accounts.services import secret_hash
 
 logger = logging.getLogger(__name__)
 
@@ -48,10 +48,6 @@ class InvitationRefused(Exception):
         super().__init__(detail)
         self.detail = detail
         self.reason = reason
-
-
-def _hash(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def invitation_url(key: str) -> str:
@@ -120,7 +116,7 @@ def invitation_create(
                 workspace=workspace,
                 email=email,
                 role=role,
-                key_hash=_hash(key),
+                key_hash=secret_hash(key),
                 invited_by=by,
                 created_at=now,
                 expires_at=now + timedelta(days=settings.INVITATION_DAYS),
@@ -167,7 +163,7 @@ def invitation_resolve(*, key: str, now: datetime | None = None) -> Invitation:
     if 0 < len(key) <= MAX_KEY_LENGTH:
         invitation = (
             Invitation.objects.select_related("workspace", "invited_by")
-            .filter(key_hash=_hash(key))
+            .filter(key_hash=secret_hash(key))
             .first()
         )
     if invitation is None:

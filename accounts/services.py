@@ -162,7 +162,9 @@ def team_create(*, workspace: Workspace, name: str, description: str = "") -> Te
     return team
 
 
-def _hash_key(key: str) -> str:
+def secret_hash(key: str) -> str:
+    """What is stored of a random secret (an API token's or an invitation's key): its
+    SHA-256. The keys are 256 random bits, so a fast hash is safe."""
     return hashlib.sha256(key.encode()).hexdigest()
 
 
@@ -183,7 +185,7 @@ def api_token_create(
             membership=membership,
             name=name.strip(),
             prefix=key[:12],
-            key_hash=_hash_key(key),
+            key_hash=secret_hash(key),
             read_only=read_only,
             expires_at=expires_at,
         )
@@ -216,7 +218,7 @@ def api_token_authenticate(*, key: str) -> ApiToken | None:
     now = timezone.now()
     token = (
         ApiToken.objects.select_related("membership__user", "membership__workspace")
-        .filter(key_hash=_hash_key(key))
+        .filter(key_hash=secret_hash(key))
         .first()
     )
     if token is None:
